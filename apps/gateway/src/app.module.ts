@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ConfigRootModule, type Env } from '@warden/config';
+import { ControlPlaneModule, controlPlaneConfig } from '@warden/control-plane';
+import { observabilityConfig } from '@warden/observability';
+import { upstreamConfig } from '@warden/upstream';
+import { ClientAuthService } from './auth/client-auth.service';
+import { gatewayConfig } from './config/gateway.config';
+import { HealthController } from './health/health.controller';
+import { ChatCompletionsController } from './llm/chat-completions.controller';
+import { LlmIngressService } from './llm/llm-ingress.service';
+import { MessagesController } from './llm/messages.controller';
+import { ModelsController } from './llm/models.controller';
+import { EmbeddedMockService } from './mock/embedded-mock.service';
+
+/** Every configuration namespace of the gateway, loaded from one environment. */
+export const CONFIG_NAMESPACES = [gatewayConfig, upstreamConfig, controlPlaneConfig, observabilityConfig] as const;
+
+/** The gateway's composition root. */
+@Module({})
+export class AppModule {
+  /** The app configured from `env` (process.env in production; an explicit map in tests). */
+  static register(env: Env): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigRootModule.forRoot(env, CONFIG_NAMESPACES), ControlPlaneModule],
+      controllers: [ChatCompletionsController, MessagesController, ModelsController, HealthController],
+      providers: [ClientAuthService, LlmIngressService, EmbeddedMockService],
+    };
+  }
+}

@@ -1,0 +1,120 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { type ConfigType } from '@nestjs/config';
+import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
+import type { Credential } from '@warden/upstream';
+import { gatewayConfig } from '../config/gateway.config';
+
+/** Who is calling, and with which upstream credential (undefined: the gateway's own). */
+export interface ClientIdentity {
+  /** A short, non-reversible id of the proxy key used (for history and rate limits). */
+  readonly keyId: string | undefined;
+  readonly credential: Credential | undefined;
+}
+
+/** Header that carries the proxy key when AUTH_MODE=passthrough uses the standard headers for the provider key. */
+export const PROXY_KEY_HEADER = 'x-warden-api-key';
+
+const KEY_ID_HEX_CHARS = 12;
+
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** True for clients connecting from this machine. */
+export function isLoopback(req: IncomingMessage): boolean {
+  const address = req.socket.remoteAddress ?? '';
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
+
+function presentedCredential(req: IncomingMessage): Credential | undefined {
+  const authorization = req.headers.authorization;
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(.+)$/i.exec(authorization);
+    if (match?.[1] !== undefined) return { scheme: 'bearer', value: match[1].trim() };
+  }
+  const apiKey = req.headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey.length > 0) return { scheme: 'x-api-key', value: apiKey };
+  return undefined;
+}
+
+/**
+ * Authenticates LLM clients against `PROXY_API_KEYS` in constant time (every configured key is compared, by
+ * SHA-256 digest so lengths leak nothing), and picks the upstream credential according to `AUTH_MODE`.
+ */
+@Injectable()
+export class ClientAuthService implements OnModuleInit {
+  private readonly logger = new Logger('Auth');
+  private readonly keys: ReadonlyArray<{ digest: Buffer; id: string }>;
+
+  constructor(@Inject(gatewayConfig.KEY) private readonly cfg: ConfigType<typeof gatewayConfig>) {
+    this.keys = cfg.proxyApiKeys.map((key) => {
+      const digest = sha256(key);
+      return { digest, id: digest.toString('hex').slice(0, KEY_ID_HEX_CHARS) };
+    });
+  }
+
+  onModuleInit(): void {
+    if (this.keys.length === 0) {
+      this.logger.warn('PROXY_API_KEYS is not set: only clients on this machine (loopback) are served');
+    }
+  }
+
+  /** The caller's identity; throws a 401/403 {@link GatewayException} when it may not call. */
+  authenticate(req: IncomingMessage): ClientIdentity {
+    if (this.keys.length === 0 && !isLoopback(req)) {
+      throw new GatewayException(
+        GatewayErrorCode.Permission,
+        'This gateway has no client keys configured and only serves clients on its own machine',
+      );
+    }
+    const presented = presentedCredential(req);
+    switch (this.cfg.authMode) {
+      case 'proxy-key': {
+        if (this.keys.length === 0) return { keyId: undefined, credential: undefined };
+        const keyId = this.match(presented?.value);
+        if (keyId === undefined) throw this.invalidKey(presented);
+        return { keyId, credential: undefined };
+      }
+      case 'passthrough': {
+        let keyId: string | undefined;
+        if (this.keys.length > 0) {
+          const header = req.headers[PROXY_KEY_HEADER];
+          keyId = this.match(typeof header === 'string' ? header : undefined);
+          if (keyId === undefined) {
+            throw new GatewayException(GatewayErrorCode.Authentication, `Invalid or missing ${PROXY_KEY_HEADER} header`);
+          }
+        }
+        if (presented === undefined) {
+          throw new GatewayException(GatewayErrorCode.Authentication, 'Missing provider API key');
+        }
+        return { keyId, credential: presented };
+      }
+      case 'both': {
+        const keyId = this.match(presented?.value);
+        if (keyId !== undefined) return { keyId, credential: undefined };
+        if (presented === undefined) throw this.invalidKey(presented);
+        return { keyId: undefined, credential: presented };
+      }
+    }
+  }
+
+  private invalidKey(presented: Credential | undefined): GatewayException {
+    return new GatewayException(
+      GatewayErrorCode.Authentication,
+      presented === undefined ? 'Missing API key' : 'Invalid API key',
+    );
+  }
+
+  /** The id of the configured key equal to `candidate`; every key is compared, whatever matches. */
+  private match(candidate: string | undefined): string | undefined {
+    if (candidate === undefined) return undefined;
+    const digest = sha256(candidate);
+    let found: string | undefined;
+    for (const key of this.keys) {
+      if (timingSafeEqual(digest, key.digest)) found = key.id;
+    }
+    return found;
+  }
+}

@@ -1,0 +1,32 @@
+import { type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Env } from '@warden/config';
+import { createAppLogger, observabilityConfig } from '@warden/observability';
+import { AppModule } from './app.module';
+import { LlmExceptionFilter } from './llm/llm-exception.filter';
+
+/**
+ * Builds the gateway app from an environment: the one place `main.ts` and the e2e tests share, so tests run
+ * exactly what production runs. Config is validated first: a bad variable fails here, naming it.
+ */
+export async function createGatewayApp(env: Env): Promise<INestApplication> {
+  const logging = observabilityConfig.parse(env);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(env), {
+    // LLM routes read their raw body themselves (size limit first, parsed once, forwarded byte for byte).
+    bodyParser: false,
+    logger: createAppLogger({ level: logging.logLevel, format: logging.logFormat }),
+    abortOnError: false,
+  });
+  configureApp(app);
+  return app;
+}
+
+/** HTTP-level settings applied to every instance of the app. */
+export function configureApp(app: INestApplication): void {
+  const express = app as NestExpressApplication;
+  express.disable('x-powered-by');
+  express.set('etag', false);
+  app.useGlobalFilters(new LlmExceptionFilter());
+  app.enableShutdownHooks();
+}

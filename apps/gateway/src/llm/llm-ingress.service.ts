@@ -1,0 +1,104 @@
+import type { IncomingMessage } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
+import { type ConfigType } from '@nestjs/config';
+import { GatewayErrorCode, GatewayException, type CallEndpoint, type IncomingCall } from '@warden/control-plane';
+import { isJsonObject, type JsonObject, type WireFormat } from '@warden/llm';
+import type { z } from 'zod';
+import { ClientAuthService } from '../auth/client-auth.service';
+import { gatewayConfig } from '../config/gateway.config';
+
+const SESSION_HEADERS = ['x-claude-code-session-id', 'x-session-id'] as const;
+
+/**
+ * The edge of the LLM routes: authenticate (before reading anything), read the body within the size limit,
+ * parse it once, check the few fields routing needs. Everything else in the body is the provider's business.
+ */
+@Injectable()
+export class LlmIngressService {
+  constructor(
+    @Inject(ClientAuthService) private readonly auth: ClientAuthService,
+    @Inject(gatewayConfig.KEY) private readonly cfg: ConfigType<typeof gatewayConfig>,
+  ) {}
+
+  /** Turns an HTTP request into an {@link IncomingCall}, or throws a {@link GatewayException} (4xx). */
+  async accept(
+    req: IncomingMessage,
+    clientFormat: WireFormat,
+    endpoint: CallEndpoint,
+    schema: z.ZodType,
+  ): Promise<IncomingCall> {
+    const identity = this.auth.authenticate(req);
+    const rawBody = await this.readBody(req);
+    const request = parseJsonBody(rawBody, schema);
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    return {
+      clientFormat,
+      endpoint,
+      query: q >= 0 ? url.slice(q) : '',
+      headers: req.headers,
+      rawBody,
+      request,
+      model: request.model as string,
+      stream: request.stream === true,
+      credential: identity.credential,
+      keyId: identity.keyId,
+      sessionId: sessionIdOf(req),
+    };
+  }
+
+  private async readBody(req: IncomingMessage): Promise<Buffer> {
+    const limit = this.cfg.maxRequestBytes;
+    const tooLarge = (): GatewayException => {
+      // Stop reading; the connection closes after the 413 so the rest of the body is never buffered.
+      req.resume();
+      return new GatewayException(
+        GatewayErrorCode.RequestTooLarge,
+        `Request body exceeds the limit of ${limit} bytes (MAX_REQUEST_BYTES)`,
+        { headers: { connection: 'close' } },
+      );
+    };
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    if (declared > limit) throw tooLarge();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw tooLarge();
+      chunks.push(chunk);
+    }
+    return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+  }
+}
+
+function sessionIdOf(req: IncomingMessage): string | undefined {
+  for (const name of SESSION_HEADERS) {
+    const value = req.headers[name];
+    if (typeof value === 'string' && value.length > 0) return value;
+  }
+  return undefined;
+}
+
+/** Parses and shape-checks a JSON body; every failure is a 400 naming the field. */
+export function parseJsonBody(raw: Buffer, schema: z.ZodType): JsonObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : 'parse error';
+    throw new GatewayException(GatewayErrorCode.InvalidRequest, `Request body is not valid JSON: ${detail}`);
+  }
+  if (!isJsonObject(parsed)) {
+    throw new GatewayException(GatewayErrorCode.InvalidRequest, 'Request body must be a JSON object');
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const param = issue?.path.join('.') ?? '';
+    const message = issue?.message ?? 'invalid request';
+    throw new GatewayException(GatewayErrorCode.InvalidRequest, message.startsWith(param) ? message : `${param}: ${message}`, {
+      param,
+    });
+  }
+  return parsed;
+}

@@ -1,0 +1,21 @@
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { Logger } from '@nestjs/common';
+import { gatewayConfig } from './config/gateway.config';
+import { createGatewayApp } from './configure-app';
+
+const ENV_FILE = '.env';
+
+async function bootstrap(): Promise<void> {
+  if (existsSync(ENV_FILE)) process.loadEnvFile(ENV_FILE);
+  const cfg = gatewayConfig.parse(process.env);
+  const app = await createGatewayApp(process.env);
+  await app.listen(cfg.port, cfg.host);
+  Logger.log(`Warden listening on http://${cfg.host}:${cfg.port}`, 'Bootstrap');
+}
+
+bootstrap().catch((error: unknown) => {
+  // The logger may not exist yet (invalid configuration): write the reason plainly and fail.
+  process.stderr.write(`Warden failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+// @ts-check
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+
+/**
+ * Dependency direction between libraries (DESIGN.md §2): gateway -> control-plane -> {policy, upstream, events} -> llm.
+ * Each entry lists the aliases a library must NOT import. Deep imports into another lib's src are always refused.
+ */
+const forbidden = {
+  'libs/llm/**': ['@warden/upstream', '@warden/control-plane', '@warden/observability', '@warden/mock-llm'],
+  'libs/mock-llm/**': ['@warden/upstream', '@warden/control-plane', '@warden/observability'],
+  'libs/observability/**': ['@warden/upstream', '@warden/control-plane', '@warden/mock-llm'],
+  'libs/upstream/**': ['@warden/control-plane', '@warden/mock-llm'],
+  'libs/control-plane/**': ['@warden/mock-llm'],
+};
+
+const deepImport = { group: ['@warden/*/*'], message: 'Import a library through its public index only.' };
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'apps/gateway/ui/**'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', { patterns: [deepImport] }],
+    },
+  },
+  ...Object.entries(forbidden).map(([files, names]) => ({
+    files: [files],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [deepImport],
+          paths: names.map((name) => ({ name, message: 'This import points against the dependency direction.' })),
+        },
+      ],
+    },
+  })),
+  {
+    files: ['libs/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: { 'no-console': 'error' },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'],
+    rules: { '@typescript-eslint/unbound-method': 'off' },
+  },
+  { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
+  prettier,
+);

@@ -1,0 +1,51 @@
+import type { Config } from 'jest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Module name mapper derived from the tsconfig `paths`, so aliases are declared once. */
+function aliasesFromTsconfig(): Record<string, string> {
+  const tsconfig = JSON.parse(readFileSync(join(__dirname, 'tsconfig.json'), 'utf8')) as {
+    compilerOptions: { paths: Record<string, string[]> };
+  };
+  const mapper: Record<string, string> = {};
+  for (const [alias, targets] of Object.entries(tsconfig.compilerOptions.paths)) {
+    const target = targets[0];
+    if (target !== undefined) mapper[`^${alias}$`] = `<rootDir>/${target}`;
+  }
+  return mapper;
+}
+
+const swc: Config['transform'] = {
+  '^.+\\.ts$': [
+    '@swc/jest',
+    {
+      jsc: {
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true },
+        target: 'es2022',
+      },
+    },
+  ],
+};
+
+const common = {
+  rootDir: __dirname,
+  transform: swc,
+  moduleNameMapper: aliasesFromTsconfig(),
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+const config: Config = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
+      testTimeout: 60_000,
+    },
+  ],
+};
+
+export default config;

@@ -1,0 +1,3 @@
+export * from './env-config';
+export * from './invalid-config.exception';
+export * from './config-root.module';

@@ -1,0 +1,42 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { JsonObject, WireFormat } from '@warden/llm';
+import type { Credential, ResolvedRoute } from '@warden/upstream';
+
+/** The LLM endpoint a call came in on. */
+export type CallEndpoint = 'chat' | 'messages';
+
+/** What the ingress hands to the control plane: an authenticated, parsed, routed request. */
+export interface IncomingCall {
+  readonly clientFormat: WireFormat;
+  readonly endpoint: CallEndpoint;
+  /** The query string to forward (`?beta=true`), with its `?`, or empty. */
+  readonly query: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The request body exactly as received. */
+  readonly rawBody: Buffer;
+  /** The parsed body. */
+  readonly request: JsonObject;
+  readonly model: string;
+  readonly stream: boolean;
+  /** The credential to send upstream (the gateway's own, or the client's with AUTH_MODE passthrough). */
+  readonly credential: Credential | undefined;
+  readonly keyId: string | undefined;
+  /** From `x-claude-code-session-id` or `x-session-id`; a call without one is its own session. */
+  readonly sessionId: string | undefined;
+}
+
+/**
+ * All state of one call, created when it arrives and dropped with it: nothing global grows per call.
+ * `signal` fires when the client disconnects or a deadline passes; the upstream request is aborted with it.
+ */
+export interface CallContext extends IncomingCall {
+  readonly callId: string;
+  readonly sessionId: string;
+  readonly route: ResolvedRoute;
+  readonly upstreamFormat: WireFormat;
+  readonly signal: AbortSignal;
+  /** Aborts the call (client gone, deadline, protocol violation); the reason is kept on the signal. */
+  abort(reason: unknown): void;
+  /** `performance.now()` when the call arrived. */
+  readonly startedAt: number;
+}

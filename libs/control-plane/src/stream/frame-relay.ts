@@ -1,0 +1,26 @@
+import type { SseFrame } from '@warden/llm';
+
+/** Token counts seen on a call, in Anthropic terms. */
+export interface CallUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+/**
+ * Turns upstream SSE frames into the text written to the client. Every implementation validates what it writes:
+ * an invalid sequence throws (a ProtocolViolation) and the caller ends the stream with {@link FrameRelay.fail}.
+ */
+export interface FrameRelay {
+  /** Client text for one upstream frame (possibly empty while a policy holds events). */
+  frame(frame: SseFrame): string | Promise<string>;
+  /** Client text at upstream end of stream; throws when the stream ended before it was complete. */
+  end(): string | Promise<string>;
+  /** The in-band error that ends the client's stream cleanly. */
+  fail(type: ErrorKind, message: string): string;
+  /** True once the client's stream is complete (final event or error written). */
+  readonly finished: boolean;
+  readonly usage: CallUsage;
+}
+
+/** Kinds of in-band stream errors. */
+export type ErrorKind = 'upstream' | 'timeout' | 'protocol' | 'overloaded' | 'internal';

@@ -1,0 +1,86 @@
+import {
+  AnthropicStreamValidator,
+  isJsonObject,
+  OPENAI_DONE_FRAME,
+  OpenAIStreamValidator,
+  ProtocolViolation,
+  type AnthropicStreamEvent,
+  type SseFrame,
+} from '@warden/llm';
+import type { CallUsage, ErrorKind, FrameRelay } from './frame-relay';
+import { parseFrameJson, trackAnthropicUsage } from './json-frame';
+import { anthropicErrorFrame, openaiErrorFrames } from './stream-errors';
+
+/**
+ * Same-format Anthropic stream with no response policy: each frame is validated and its original bytes are
+ * forwarded, so thinking signatures, unknown event fields and `ping`s reach the client untouched.
+ */
+export class AnthropicPassthroughRelay implements FrameRelay {
+  private readonly validator = new AnthropicStreamValidator();
+  readonly usage: CallUsage = {};
+
+  get finished(): boolean {
+    return this.validator.finished;
+  }
+
+  frame(frame: SseFrame): string {
+    if (frame.data === '') return '';
+    const event = parseFrameJson(frame.data) as AnthropicStreamEvent;
+    this.validator.check(event);
+    trackAnthropicUsage(event, this.usage);
+    return frame.raw;
+  }
+
+  end(): string {
+    if (!this.validator.finished) throw new ProtocolViolation('upstream stream ended before message_stop');
+    return '';
+  }
+
+  fail(kind: ErrorKind, message: string): string {
+    return anthropicErrorFrame(kind, message);
+  }
+}
+
+/** Same-format OpenAI stream with no response policy: validated, forwarded byte for byte, `[DONE]` guaranteed. */
+export class OpenAIPassthroughRelay implements FrameRelay {
+  private readonly validator = new OpenAIStreamValidator();
+  private upstreamError = false;
+  readonly usage: CallUsage = {};
+
+  get finished(): boolean {
+    return this.validator.finished;
+  }
+
+  frame(frame: SseFrame): string {
+    if (frame.data === '[DONE]') {
+      this.validator.done();
+      return frame.raw;
+    }
+    if (frame.data === '') return '';
+    const chunk = parseFrameJson(frame.data);
+    this.validator.check(chunk);
+    if (isJsonObject(chunk)) {
+      if ('error' in chunk) {
+        this.upstreamError = true;
+        return frame.raw + OPENAI_DONE_FRAME;
+      }
+      const usage = chunk.usage;
+      if (isJsonObject(usage)) {
+        if (typeof usage.prompt_tokens === 'number') this.usage.inputTokens = usage.prompt_tokens;
+        if (typeof usage.completion_tokens === 'number') this.usage.outputTokens = usage.completion_tokens;
+      }
+    }
+    return frame.raw;
+  }
+
+  end(): string {
+    if (!this.validator.finished && !this.upstreamError) {
+      throw new ProtocolViolation('upstream stream ended before [DONE]');
+    }
+    return '';
+  }
+
+  fail(kind: ErrorKind, message: string): string {
+    return openaiErrorFrames(kind, message);
+  }
+}

@@ -1,0 +1,90 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { ProtocolViolation, SseDecoder } from '@warden/llm';
+import { UpstreamException, type UpstreamResponse } from '@warden/upstream';
+import type { CallContext } from '../call/call-context';
+import type { ErrorKind, FrameRelay } from './frame-relay';
+
+/** What happened to a streamed call. */
+export interface StreamOutcome {
+  status: 'completed' | 'client_aborted' | 'failed';
+  /** ms from arrival to the first byte written to the client after the headers. */
+  firstTokenMs?: number;
+  error?: string;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+function classify(error: unknown): { kind: ErrorKind; message: string } {
+  if (error instanceof ProtocolViolation) return { kind: 'protocol', message: `invalid upstream stream: ${error.message}` };
+  if (error instanceof UpstreamException) {
+    const timeout = error.failure.endsWith('timeout');
+    return { kind: timeout ? 'timeout' : 'upstream', message: error.message };
+  }
+  return { kind: 'internal', message: 'internal error while streaming' };
+}
+
+/**
+ * Streams an upstream SSE response to the client through `relay`. Upstream is read at the client's pace (a full
+ * socket buffer waits for `drain` before the next read), the first-token deadline applies to the first body byte,
+ * and any failure after the headers ends the stream with the protocol's own error event: never a corrupt stream.
+ */
+export async function pumpStream(
+  ctx: CallContext,
+  upstream: UpstreamResponse,
+  res: ServerResponse,
+  relay: FrameRelay,
+  options: { maxFrameBytes: number; firstTokenMs: number },
+): Promise<StreamOutcome> {
+  const decoder = new SseDecoder({ maxFrameBytes: options.maxFrameBytes });
+  const outcome: StreamOutcome = { status: 'completed' };
+  const firstToken = setTimeout(() => {
+    ctx.abort(new UpstreamException('first-token-timeout', ctx.route.provider.name, 'no first token before the deadline'));
+  }, options.firstTokenMs);
+  try {
+    for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+      if (outcome.firstTokenMs === undefined) {
+        clearTimeout(firstToken);
+        outcome.firstTokenMs = performance.now() - ctx.startedAt;
+      }
+      if (relay.finished) continue;
+      let out = '';
+      for (const frame of decoder.push(chunk)) {
+        const text = relay.frame(frame);
+        out += isPromise(text) ? await text : text;
+        if (relay.finished) break;
+      }
+      if (out.length > 0 && !res.write(out)) await once(res, 'drain', { signal: ctx.signal });
+    }
+    if (!relay.finished) {
+      let tail = '';
+      for (const frame of decoder.end()) {
+        const text = relay.frame(frame);
+        tail += isPromise(text) ? await text : text;
+      }
+      const end = relay.end();
+      tail += isPromise(end) ? await end : end;
+      if (tail.length > 0) res.write(tail);
+    }
+  } catch (error) {
+    if (res.destroyed || (ctx.signal.aborted && ctx.signal.reason === CLIENT_GONE)) {
+      outcome.status = 'client_aborted';
+    } else {
+      const cause: unknown = ctx.signal.aborted ? ctx.signal.reason : error;
+      const { kind, message } = classify(cause);
+      outcome.status = 'failed';
+      outcome.error = message;
+      if (!relay.finished) res.write(relay.fail(kind, message));
+      ctx.abort(cause);
+    }
+  } finally {
+    clearTimeout(firstToken);
+    if (!res.destroyed) res.end();
+  }
+  return outcome;
+}
+
+/** The abort reason used when the client disconnected. */
+export const CLIENT_GONE = Symbol('client disconnected');

@@ -1,0 +1,206 @@
+import {
+  AnthropicStreamValidator,
+  encodeAnthropicEvent,
+  encodeOpenAIChunk,
+  isJsonObject,
+  OPENAI_DONE_FRAME,
+  OpenAIStreamDecoder,
+  OpenAIStreamEncoder,
+  OpenAIStreamValidator,
+  ProtocolViolation,
+  type AnthropicStreamEvent,
+  type OpenAIChunk,
+  type SseFrame,
+  type WireFormat,
+} from '@warden/llm';
+import type { StreamTransform } from '../policy/policy-stage.port';
+import type { CallUsage, ErrorKind, FrameRelay } from './frame-relay';
+import { parseFrameJson, trackAnthropicUsage } from './json-frame';
+import { anthropicErrorFrame, openaiErrorFrames } from './stream-errors';
+import { convertUpstreamError } from '../errors/error-bodies';
+
+/** Upstream frames -> canonical events. */
+interface EventSource {
+  frame(frame: SseFrame): AnthropicStreamEvent[];
+  end(): AnthropicStreamEvent[];
+}
+
+/** Canonical events -> validated client text. */
+interface EventSink {
+  write(event: AnthropicStreamEvent): string;
+  fail(kind: ErrorKind, message: string): string;
+  readonly finished: boolean;
+}
+
+class AnthropicEventSource implements EventSource {
+  frame(frame: SseFrame): AnthropicStreamEvent[] {
+    if (frame.data === '') return [];
+    return [parseFrameJson(frame.data) as AnthropicStreamEvent];
+  }
+
+  end(): AnthropicStreamEvent[] {
+    return [];
+  }
+}
+
+class OpenAIChunkSource implements EventSource {
+  private readonly decoder = new OpenAIStreamDecoder();
+  private done = false;
+
+  frame(frame: SseFrame): AnthropicStreamEvent[] {
+    if (frame.data === '[DONE]') {
+      this.done = true;
+      return this.decoder.finish();
+    }
+    if (frame.data === '') return [];
+    const chunk = parseFrameJson(frame.data);
+    if (isJsonObject(chunk) && 'error' in chunk) {
+      const converted = convertUpstreamError(chunk, 500, 'openai', 'anthropic');
+      this.done = true;
+      return [converted as AnthropicStreamEvent];
+    }
+    return this.decoder.push(chunk as OpenAIChunk);
+  }
+
+  end(): AnthropicStreamEvent[] {
+    if (this.done) return [];
+    this.done = true;
+    return this.decoder.finish();
+  }
+}
+
+class AnthropicSink implements EventSink {
+  private readonly validator = new AnthropicStreamValidator();
+
+  constructor(private readonly usage: CallUsage) {}
+
+  get finished(): boolean {
+    return this.validator.finished;
+  }
+
+  write(event: AnthropicStreamEvent): string {
+    this.validator.check(event);
+    trackAnthropicUsage(event, this.usage);
+    return encodeAnthropicEvent(event);
+  }
+
+  fail(kind: ErrorKind, message: string): string {
+    return anthropicErrorFrame(kind, message);
+  }
+}
+
+class OpenAISink implements EventSink {
+  private readonly encoder: OpenAIStreamEncoder;
+  private readonly validator = new OpenAIStreamValidator();
+  private errored = false;
+
+  constructor(
+    private readonly usage: CallUsage,
+    includeUsage: boolean,
+  ) {
+    this.encoder = new OpenAIStreamEncoder({ includeUsage });
+  }
+
+  get finished(): boolean {
+    return this.validator.finished || this.errored;
+  }
+
+  write(event: AnthropicStreamEvent): string {
+    trackAnthropicUsage(event, this.usage);
+    if (event.type === 'error') {
+      this.errored = true;
+      return encodeOpenAIChunk(this.encoder.encodeError(event)) + OPENAI_DONE_FRAME;
+    }
+    if (event.type === 'message_stop') {
+      this.validator.done();
+      return OPENAI_DONE_FRAME;
+    }
+    let out = '';
+    for (const chunk of this.encoder.encode(event)) {
+      this.validator.check(chunk);
+      out += encodeOpenAIChunk(chunk);
+    }
+    return out;
+  }
+
+  fail(kind: ErrorKind, message: string): string {
+    this.errored = true;
+    return openaiErrorFrames(kind, message);
+  }
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+/**
+ * Decodes upstream frames into canonical events, runs them through the call's stream transform (policies), and
+ * encodes them in the client's format behind a validator. Synchronous unless a transform answers with a promise.
+ */
+export class TranscodingRelay implements FrameRelay {
+  private readonly source: EventSource;
+  private readonly sink: EventSink;
+  readonly usage: CallUsage = {};
+
+  constructor(
+    upstreamFormat: WireFormat,
+    clientFormat: WireFormat,
+    private readonly transform: StreamTransform,
+    options: { includeUsage: boolean },
+  ) {
+    this.source = upstreamFormat === 'anthropic' ? new AnthropicEventSource() : new OpenAIChunkSource();
+    this.sink =
+      clientFormat === 'anthropic' ? new AnthropicSink(this.usage) : new OpenAISink(this.usage, options.includeUsage);
+  }
+
+  get finished(): boolean {
+    return this.sink.finished;
+  }
+
+  frame(frame: SseFrame): string | Promise<string> {
+    return this.run(this.source.frame(frame), '', 0);
+  }
+
+  end(): string | Promise<string> {
+    const tail = this.run(this.source.end(), '', 0);
+    const flush = (text: string): string | Promise<string> => {
+      const held = this.transform.end();
+      return isPromise(held) ? held.then((events) => this.finish(text, events)) : this.finish(text, held);
+    };
+    return isPromise(tail) ? tail.then(flush) : flush(tail);
+  }
+
+  fail(kind: ErrorKind, message: string): string {
+    return this.sink.fail(kind, message);
+  }
+
+  private finish(text: string, held: AnthropicStreamEvent[]): string {
+    let out = text;
+    for (const event of held) out += this.sink.write(event);
+    if (!this.sink.finished) throw new ProtocolViolation('upstream stream ended before the message was complete');
+    return out;
+  }
+
+  private run(events: AnthropicStreamEvent[], prefix: string, from: number): string | Promise<string> {
+    let out = prefix;
+    for (let i = from; i < events.length; i++) {
+      const event = events[i] as AnthropicStreamEvent;
+      if (event.type === 'error') {
+        out += this.sink.write(event);
+        continue;
+      }
+      const result = this.transform.push(event);
+      if (isPromise(result)) {
+        return result.then((released) => this.run(events, out + this.writeAll(released), i + 1));
+      }
+      out += this.writeAll(result);
+    }
+    return out;
+  }
+
+  private writeAll(events: AnthropicStreamEvent[]): string {
+    let out = '';
+    for (const event of events) out += this.sink.write(event);
+    return out;
+  }
+}

@@ -1,0 +1,209 @@
+import type {
+  AnthropicStreamEvent,
+  AnthropicUsage,
+  ContentBlockDeltaEvent,
+  ContentBlockStartEvent,
+  ErrorEvent,
+  MessageDeltaEvent,
+  MessageStartEvent,
+} from '../anthropic/anthropic.types';
+import { mergeAnthropicUsage } from '../canonical/message-assembler';
+import { ProtocolViolation } from '../canonical/protocol-violation';
+import { anthropicStopToOpenAI, anthropicUsageToOpenAI } from '../convert/stop-reason';
+import { isJsonObject } from '../json';
+import type { OpenAIChunk, OpenAIChunkDelta, OpenAIErrorBody, OpenAIFinishReason } from './openai.types';
+
+/** Options of {@link OpenAIStreamEncoder}. */
+export interface OpenAIStreamEncoderOptions {
+  /** The client asked for `stream_options.include_usage`: end with a usage-only chunk. */
+  includeUsage: boolean;
+  /** Model name to report; defaults to the message's. */
+  model?: string;
+  /** Chunk id to report, verbatim; defaults to the message id, prefixed with `chatcmpl-` if it lacks it. */
+  id?: string;
+  /** `created` (Unix seconds) to report; defaults to the message's `created` field, else now. */
+  created?: number;
+}
+
+/** Prefix OpenAI gives every chat completion id. */
+const CHAT_COMPLETION_ID_PREFIX = 'chatcmpl-';
+const MS_PER_SECOND = 1000;
+const NO_BLOCK = -1;
+const NO_TOOL = -1;
+/** Finish reason sent when the canonical stream has no stop reason. */
+const DEFAULT_FINISH_REASON: OpenAIFinishReason = 'stop';
+
+/** Anthropic error type -> OpenAI error `type` and `code`. */
+const ERROR_TYPES: Readonly<Record<string, { type: string; code: string | null }>> = {
+  invalid_request_error: { type: 'invalid_request_error', code: null },
+  authentication_error: { type: 'invalid_request_error', code: 'invalid_api_key' },
+  permission_error: { type: 'invalid_request_error', code: 'permission_denied' },
+  not_found_error: { type: 'invalid_request_error', code: 'not_found' },
+  request_too_large: { type: 'invalid_request_error', code: 'request_too_large' },
+  rate_limit_error: { type: 'rate_limit_exceeded', code: 'rate_limit_exceeded' },
+  api_error: { type: 'server_error', code: null },
+  overloaded_error: { type: 'server_error', code: 'overloaded' },
+  timeout_error: { type: 'server_error', code: 'timeout' },
+};
+
+/**
+ * Encodes the canonical (Anthropic) event stream as OpenAI Chat Completions chunks, one event at a time
+ * (the caller serialises them with `encodeOpenAIChunk` and writes `OPENAI_DONE_FRAME` after `message_stop`).
+ *
+ * - `message_start` -> a chunk with `delta: { role: 'assistant', content: '' }`.
+ * - text (`text_delta`, or text in a block start) -> content chunks.
+ * - `tool_use` block k (0-based count of tool blocks) -> `tool_calls[{ index: k, id, type, function: { name,
+ *   arguments: '' } }]`, then each `input_json_delta` as an arguments fragment; a non-empty `input` already in
+ *   the block start (a non-streamed tool call) is sent as one fragment.
+ * - Dropped, as Chat Completions has no field for them: thinking, signatures, redacted thinking, citations,
+ *   server tool blocks and other block types; `ping`; `message_stop`.
+ * - `message_delta` -> an empty-delta chunk with the mapped `finish_reason`, then (with `includeUsage`) a
+ *   `choices: []` chunk with the usage of `message_start` merged with that of `message_delta`.
+ * - `error` is not a chunk: `encode` throws {@link ProtocolViolation}; use {@link OpenAIStreamEncoder.encodeError}.
+ */
+export class OpenAIStreamEncoder {
+  private id = '';
+  private model = '';
+  private created = 0;
+  private systemFingerprint: string | null | undefined = undefined;
+  private started = false;
+  private startUsage: AnthropicUsage = {};
+  private toolCount = 0;
+  private openBlock = NO_BLOCK;
+  private openTool = NO_TOOL;
+
+  constructor(private readonly options: OpenAIStreamEncoderOptions) {}
+
+  /** Encodes one canonical event; returns the chunks to send (often one, possibly none). */
+  encode(ev: AnthropicStreamEvent): OpenAIChunk[] {
+    switch (ev.type) {
+      case 'message_start':
+        return this.start(ev);
+      case 'content_block_start':
+        return this.blockStart(ev);
+      case 'content_block_delta':
+        return this.blockDelta(ev);
+      case 'content_block_stop':
+        this.openBlock = NO_BLOCK;
+        this.openTool = NO_TOOL;
+        return [];
+      case 'message_delta':
+        return this.finish(ev);
+      case 'error':
+        throw new ProtocolViolation('error events are not chunks: encode them with encodeError');
+      default:
+        // ping, message_stop, and event types unknown here: nothing to send.
+        return [];
+    }
+  }
+
+  /**
+   * The in-band OpenAI error body for a canonical `error` event (to send as one `data:` frame, then end the
+   * stream): `overloaded_error` -> `server_error`/`overloaded`, `api_error` -> `server_error`,
+   * `rate_limit_error` -> `rate_limit_exceeded`, `invalid_request_error` -> `invalid_request_error`, and so on;
+   * an unknown type is passed through.
+   */
+  encodeError(ev: ErrorEvent): OpenAIErrorBody {
+    const mapped = ERROR_TYPES[ev.error.type] ?? { type: ev.error.type, code: null };
+    return { error: { message: ev.error.message, type: mapped.type, param: null, code: mapped.code } };
+  }
+
+  private start(ev: MessageStartEvent): OpenAIChunk[] {
+    if (this.started) throw new ProtocolViolation('second message_start');
+    this.started = true;
+    const message = ev.message;
+    this.id =
+      this.options.id ??
+      (message.id.startsWith(CHAT_COMPLETION_ID_PREFIX) ? message.id : CHAT_COMPLETION_ID_PREFIX + message.id);
+    this.model = this.options.model ?? message.model;
+    this.created =
+      this.options.created ??
+      (typeof message.created === 'number' ? message.created : Math.floor(Date.now() / MS_PER_SECOND));
+    const fingerprint = message.system_fingerprint;
+    if (typeof fingerprint === 'string' || fingerprint === null) this.systemFingerprint = fingerprint;
+    this.startUsage = isJsonObject(message.usage) ? message.usage : {};
+    return [this.chunk({ role: 'assistant', content: '' }, null)];
+  }
+
+  private blockStart(ev: ContentBlockStartEvent): OpenAIChunk[] {
+    this.requireStarted(ev.type);
+    this.openBlock = ev.index;
+    this.openTool = NO_TOOL;
+    const block = ev.content_block;
+    if (block.type === 'text') {
+      const text = block.text;
+      return typeof text === 'string' && text !== '' ? [this.chunk({ content: text }, null)] : [];
+    }
+    if (block.type !== 'tool_use') return [];
+    const index = this.toolCount++;
+    this.openTool = index;
+    const chunks = [
+      this.chunk(
+        {
+          tool_calls: [
+            {
+              index,
+              id: String(block.id),
+              type: 'function',
+              function: { name: String(block.name), arguments: '' },
+            },
+          ],
+        },
+        null,
+      ),
+    ];
+    const input = block.input;
+    if (isJsonObject(input) && Object.keys(input).length > 0) chunks.push(this.argumentsChunk(JSON.stringify(input)));
+    return chunks;
+  }
+
+  private blockDelta(ev: ContentBlockDeltaEvent): OpenAIChunk[] {
+    if (ev.index !== this.openBlock) {
+      throw new ProtocolViolation(`content_block_delta for index ${ev.index} but block ${this.openBlock} is open`);
+    }
+    const delta = ev.delta;
+    if (delta.type === 'text_delta') {
+      const text = delta.text;
+      return typeof text === 'string' && text !== '' ? [this.chunk({ content: text }, null)] : [];
+    }
+    if (delta.type === 'input_json_delta' && this.openTool !== NO_TOOL) {
+      const partial = delta.partial_json;
+      return typeof partial === 'string' && partial !== '' ? [this.argumentsChunk(partial)] : [];
+    }
+    return [];
+  }
+
+  private finish(ev: MessageDeltaEvent): OpenAIChunk[] {
+    this.requireStarted(ev.type);
+    const finishReason = anthropicStopToOpenAI(ev.delta.stop_reason) ?? DEFAULT_FINISH_REASON;
+    const chunks = [this.chunk({}, finishReason)];
+    if (this.options.includeUsage) {
+      const usage = anthropicUsageToOpenAI(mergeAnthropicUsage(this.startUsage, ev.usage));
+      chunks.push(this.withFingerprint({ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage }));
+    }
+    return chunks;
+  }
+
+  private argumentsChunk(fragment: string): OpenAIChunk {
+    return this.chunk({ tool_calls: [{ index: this.openTool, function: { arguments: fragment } }] }, null);
+  }
+
+  private chunk(delta: OpenAIChunkDelta, finishReason: OpenAIFinishReason | null): OpenAIChunk {
+    return this.withFingerprint({
+      id: this.id,
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices: [{ index: 0, delta, finish_reason: finishReason }],
+    });
+  }
+
+  private withFingerprint(chunk: OpenAIChunk): OpenAIChunk {
+    if (this.systemFingerprint !== undefined) chunk.system_fingerprint = this.systemFingerprint;
+    return chunk;
+  }
+
+  private requireStarted(type: string): void {
+    if (!this.started) throw new ProtocolViolation(`${type} before message_start`);
+  }
+}

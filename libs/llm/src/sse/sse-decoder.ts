@@ -1,0 +1,202 @@
+import { ProtocolViolation } from '../canonical/protocol-violation';
+
+/** One server-sent event as received. */
+export interface SseFrame {
+  /** The `event:` field; absent when the frame has none (or an empty one), i.e. the default `message` type. */
+  event?: string;
+  /** The `data:` lines joined by `\n` (a single `data:` line with no value gives `''`). */
+  data: string;
+  /** The `id:` field of this frame, when it has one. Not carried over from earlier frames. */
+  id?: string;
+  /** The `retry:` field of this frame, when it has one made of ASCII digits only. */
+  retry?: number;
+  /**
+   * The exact text of the frame as received, from the end of the previous frame through this frame's
+   * terminating blank line (comment lines included), so that a passthrough can forward the original bytes.
+   */
+  raw: string;
+}
+
+/** Options of {@link SseDecoder}. */
+export interface SseDecoderOptions {
+  /** Largest frame accepted, in UTF-8 bytes; a larger frame throws {@link ProtocolViolation}. */
+  maxFrameBytes?: number;
+}
+
+/** Default bound on one frame: 16 MiB. */
+export const DEFAULT_MAX_SSE_FRAME_BYTES = 16 * 1024 * 1024;
+
+const LF = '\n';
+const CR = '\r';
+const BOM = '\uFEFF';
+const LF_CODE = 0x0a;
+const COLON_CODE = 0x3a;
+const SPACE_CODE = 0x20;
+const NOT_FOUND = -1;
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * Incremental parser of a `text/event-stream` (WHATWG HTML, "Parsing an event stream"): `\n`, `\r\n` and `\r`
+ * line endings (also a `\r\n` split across chunks), `data:` with or without the space, multi-line data joined
+ * by `\n`, comment lines (`:`) ignored, `event`, `id` and `retry` fields, a leading BOM dropped, and UTF-8
+ * characters split across chunks decoded correctly. As the spec says, a frame without any `data` field (only
+ * comments, or only `event:`) yields nothing and its text is not part of any `raw`.
+ *
+ * A `\r` at the very end of a chunk is held back until the next chunk (or {@link SseDecoder.end}) tells whether
+ * a `\n` follows, so that `raw` always holds whole frames.
+ *
+ * Do not mix string and byte chunks in one stream while a multi-byte character is pending.
+ */
+export class SseDecoder {
+  private readonly maxFrameBytes: number;
+  private readonly utf8 = new TextDecoder('utf-8');
+  /** Text from the start of the current (incomplete) frame. */
+  private buffer = '';
+  /** Offset in {@link buffer} of the first line not parsed yet. */
+  private pos = 0;
+  /** UTF-8 size of {@link buffer}. */
+  private bufferBytes = 0;
+  private started = false;
+  private data: string | undefined = undefined;
+  private event: string | undefined = undefined;
+  private id: string | undefined = undefined;
+  private retry: number | undefined = undefined;
+
+  constructor(options?: SseDecoderOptions) {
+    this.maxFrameBytes = options?.maxFrameBytes ?? DEFAULT_MAX_SSE_FRAME_BYTES;
+  }
+
+  /** Feeds the next chunk of the stream; returns the frames it completed (often none or one). */
+  push(chunk: Uint8Array | string): SseFrame[] {
+    let text = typeof chunk === 'string' ? chunk : this.utf8.decode(chunk, { stream: true });
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.startsWith(BOM)) text = text.slice(BOM.length);
+    }
+    if (text.length === 0) return [];
+    this.buffer += text;
+    this.bufferBytes += Buffer.byteLength(text);
+    return this.parse(false);
+  }
+
+  /**
+   * Ends the stream: flushes the UTF-8 decoder, treats a pending `\r` or unterminated last line as a complete
+   * line, and yields the final frame even though no blank line terminated it, but only if it has data (the
+   * WHATWG spec would drop it; a truncated frame then usually fails its JSON parse, which is the clearer
+   * error). The decoder is reset and may be reused.
+   */
+  end(): SseFrame[] {
+    const tail = this.utf8.decode();
+    if (tail.length > 0) {
+      this.buffer += tail;
+      this.bufferBytes += Buffer.byteLength(tail);
+    }
+    const frames = this.parse(true);
+    if (this.pos < this.buffer.length) this.processLine(this.buffer.slice(this.pos));
+    if (this.data !== undefined && this.buffer.length > 0) frames.push(this.makeFrame(this.buffer));
+    this.buffer = '';
+    this.pos = 0;
+    this.bufferBytes = 0;
+    this.started = false;
+    this.resetFields();
+    return frames;
+  }
+
+  private parse(final: boolean): SseFrame[] {
+    const frames: SseFrame[] = [];
+    const buffer = this.buffer;
+    const length = buffer.length;
+    let pos = this.pos;
+    let frameStart = 0;
+    let nextLf = buffer.indexOf(LF, pos);
+    let nextCr = buffer.indexOf(CR, pos);
+    for (;;) {
+      if (nextLf !== NOT_FOUND && nextLf < pos) nextLf = buffer.indexOf(LF, pos);
+      if (nextCr !== NOT_FOUND && nextCr < pos) nextCr = buffer.indexOf(CR, pos);
+      let eol: number;
+      let next: number;
+      if (nextCr === NOT_FOUND || (nextLf !== NOT_FOUND && nextLf < nextCr)) {
+        if (nextLf === NOT_FOUND) break;
+        eol = nextLf;
+        next = eol + 1;
+      } else {
+        eol = nextCr;
+        if (eol + 1 < length) next = buffer.charCodeAt(eol + 1) === LF_CODE ? eol + 2 : eol + 1;
+        else if (final) next = eol + 1;
+        else break;
+      }
+      if (eol === pos) {
+        // Blank line: the frame ends here.
+        const raw = buffer.slice(frameStart, next);
+        const rawBytes = Buffer.byteLength(raw);
+        this.checkSize(rawBytes);
+        if (this.data !== undefined) frames.push(this.makeFrame(raw));
+        this.resetFields();
+        this.bufferBytes -= rawBytes;
+        frameStart = next;
+      } else {
+        this.processLine(buffer.slice(pos, eol));
+      }
+      pos = next;
+    }
+    if (frameStart > 0) {
+      this.buffer = buffer.slice(frameStart);
+      pos -= frameStart;
+    }
+    this.pos = pos;
+    this.checkSize(this.bufferBytes);
+    return frames;
+  }
+
+  private processLine(line: string): void {
+    if (line.charCodeAt(0) === COLON_CODE) return;
+    const colon = line.indexOf(':');
+    let field: string;
+    let value: string;
+    if (colon === NOT_FOUND) {
+      field = line;
+      value = '';
+    } else {
+      field = line.slice(0, colon);
+      const valueStart = line.charCodeAt(colon + 1) === SPACE_CODE ? colon + 2 : colon + 1;
+      value = line.slice(valueStart);
+    }
+    switch (field) {
+      case 'data':
+        this.data = this.data === undefined ? value : this.data + LF + value;
+        break;
+      case 'event':
+        this.event = value;
+        break;
+      case 'id':
+        if (!value.includes('\0')) this.id = value;
+        break;
+      case 'retry':
+        if (DIGITS.test(value)) this.retry = Number(value);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private makeFrame(raw: string): SseFrame {
+    const frame: SseFrame = { data: this.data ?? '', raw };
+    if (this.event !== undefined && this.event !== '') frame.event = this.event;
+    if (this.id !== undefined) frame.id = this.id;
+    if (this.retry !== undefined) frame.retry = this.retry;
+    return frame;
+  }
+
+  private resetFields(): void {
+    this.data = undefined;
+    this.event = undefined;
+    this.id = undefined;
+    this.retry = undefined;
+  }
+
+  private checkSize(bytes: number): void {
+    if (bytes > this.maxFrameBytes) {
+      throw new ProtocolViolation(`SSE frame of ${bytes} bytes exceeds the limit of ${this.maxFrameBytes} bytes`);
+    }
+  }
+}

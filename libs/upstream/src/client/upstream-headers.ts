@@ -1,0 +1,111 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { WireFormat } from '@warden/llm';
+
+/** A provider credential and the header style it arrived in (Bearer may be an OAuth token). */
+export interface Credential {
+  readonly scheme: 'bearer' | 'x-api-key';
+  readonly value: string;
+}
+
+/** Request headers never forwarded: hop-by-hop, framing, credentials (set explicitly), client network details. */
+const DROPPED_REQUEST_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'host',
+  'content-length',
+  'content-type',
+  'accept-encoding',
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'x-anthropic-api-key',
+  'x-openai-api-key',
+  'x-warden-api-key',
+  'cookie',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'traceparent',
+  'tracestate',
+]);
+
+/** Header families that belong to one provider and are dropped when the call is converted to the other. */
+const FORMAT_HEADER_PREFIXES: Record<WireFormat, readonly string[]> = {
+  anthropic: ['anthropic-', 'x-stainless-'],
+  openai: ['openai-', 'x-stainless-'],
+};
+
+/** Response headers never sent back: hop-by-hop and framing (the gateway frames its own response). */
+const DROPPED_RESPONSE_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'content-encoding',
+  'content-length',
+  'set-cookie',
+  'alt-svc',
+  'server',
+  'date',
+]);
+
+/** Options of {@link buildUpstreamHeaders}. */
+export interface UpstreamHeaderOptions {
+  clientFormat: WireFormat;
+  upstreamFormat: WireFormat;
+  credential: Credential | undefined;
+  anthropicVersion: string;
+}
+
+/**
+ * The headers sent upstream: the client's provider headers (`anthropic-beta`, `anthropic-version`, `x-stainless-*`,
+ * `openai-*`, session ids...) verbatim for same-format calls, minus hop-by-hop and credential headers; the
+ * upstream credential in the upstream's own style.
+ */
+export function buildUpstreamHeaders(client: IncomingHttpHeaders, options: UpstreamHeaderOptions): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const converted = options.clientFormat !== options.upstreamFormat;
+  const foreign = converted ? FORMAT_HEADER_PREFIXES[options.clientFormat] : [];
+  for (const name in client) {
+    if (DROPPED_REQUEST_HEADERS.has(name)) continue;
+    if (foreign.some((p) => name.startsWith(p))) continue;
+    const value = client[name];
+    if (value !== undefined) out[name] = value;
+  }
+  out['content-type'] = 'application/json';
+  out['accept-encoding'] = 'identity';
+  if (options.upstreamFormat === 'anthropic' && out['anthropic-version'] === undefined) {
+    out['anthropic-version'] = options.anthropicVersion;
+  }
+  const credential = options.credential;
+  if (credential !== undefined) {
+    if (options.upstreamFormat === 'anthropic' && credential.scheme === 'x-api-key') {
+      out['x-api-key'] = credential.value;
+    } else {
+      out.authorization = `Bearer ${credential.value}`;
+    }
+  }
+  return out;
+}
+
+/** The upstream response headers worth returning to the client (request ids, rate-limit info, retry-after...). */
+export function clientResponseHeaders(upstream: IncomingHttpHeaders, sameFormat: boolean): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in upstream) {
+    if (DROPPED_RESPONSE_HEADERS.has(name)) continue;
+    if (!sameFormat && name === 'content-type') continue;
+    const value = upstream[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Env } from '@warden/config';
+import { InvalidConfigException } from '@warden/config';
+
+const httpUrl = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
+
+const timeoutsSchema = z
+  .object({
+    connectMs: z.number().int().positive(),
+    firstTokenMs: z.number().int().positive(),
+    idleMs: z.number().int().positive(),
+    totalMs: z.number().int().positive(),
+  })
+  .partial()
+  .strict();
+
+const providerSchema = z
+  .object({
+    openaiBaseUrl: httpUrl.optional(),
+    anthropicBaseUrl: httpUrl.optional(),
+    apiKey: z.string().optional(),
+  })
+  .strict()
+  .refine((p) => p.openaiBaseUrl !== undefined || p.anthropicBaseUrl !== undefined, {
+    message: 'a provider needs openaiBaseUrl or anthropicBaseUrl',
+  });
+
+const routesFileSchema = z
+  .object({
+    providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i), providerSchema).default({}),
+    routes: z
+      .array(
+        z
+          .object({
+            match: z.string().min(1),
+            provider: z.string().min(1),
+            model: z.string().min(1).optional(),
+            timeouts: timeoutsSchema.optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    models: z.array(z.object({ id: z.string().min(1), provider: z.string().min(1).optional() }).strict()).default([]),
+  })
+  .strict();
+
+/** The parsed routes YAML: extra providers, ordered routing rules and the advertised model catalogue. */
+export type RoutesFile = z.infer<typeof routesFileSchema>;
+
+/** Per-route overrides of the upstream timeouts. */
+export type TimeoutOverrides = z.infer<typeof timeoutsSchema>;
+
+const EMPTY_ROUTES: RoutesFile = { providers: {}, routes: [], models: [] };
+
+/**
+ * Reads and validates the routes YAML. `${VAR}` is replaced from `env` (a missing variable fails).
+ * A missing file is an empty configuration; an invalid one fails boot naming the path of the bad key.
+ */
+export function loadRoutesFile(path: string, env: Env): RoutesFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_ROUTES;
+    throw error;
+  }
+  return parseRoutesYaml(text, env, path);
+}
+
+/** Parses routes YAML text (see {@link loadRoutesFile}). */
+export function parseRoutesYaml(text: string, env: Env, source = 'routes'): RoutesFile {
+  const raw = interpolate(parseYaml(text) ?? {}, env, source);
+  const result = routesFileSchema.safeParse(raw);
+  if (!result.success) {
+    throw new InvalidConfigException(
+      source,
+      result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}
+
+/** Replaces `${VAR}` in every string value (never in comments or keys); a missing variable fails. */
+function interpolate(value: unknown, env: Env, source: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_match, name: string) => {
+      const found = env[name];
+      if (found === undefined) throw new InvalidConfigException(source, [`\${${name}} is not set`]);
+      return found;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, env, source));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, source)]));
+  }
+  return value;
+}
