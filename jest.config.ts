@@ -24,16 +24,23 @@ const swc: Config['transform'] = {
         transform: { legacyDecorator: true, decoratorMetadata: true },
         target: 'es2022',
       },
+      module: { type: 'commonjs' },
     },
   ],
+  // NestJS 12 ships ES modules only; Jest's CommonJS runtime (Node 20) needs them compiled.
+  '^.+\\.m?js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
 };
+
+/** ESM-only packages in node_modules that must go through the transform. */
+const ESM_PACKAGES = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer'];
 
 const common = {
   rootDir: __dirname,
   transform: swc,
   moduleNameMapper: aliasesFromTsconfig(),
   testEnvironment: 'node',
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
 };
 
 const config: Config = {

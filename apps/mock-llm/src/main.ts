@@ -5,7 +5,9 @@ import { mockLlmConfig } from './mock-llm.config';
 async function main(): Promise<void> {
   const config = mockLlmConfig();
   const mock = await startMockLlm({ port: config.port, host: config.host, apiKey: config.apiKey });
-  console.log(`Warden mock LLM listening on ${mock.url}${config.apiKey === undefined ? '' : ' (API key required)'}`);
+  console.log(
+    `Warden mock LLM listening on ${mock.url}${config.apiKey === undefined ? '' : ' (API key required)'}`,
+  );
 
   const shutdown = (): void => {
     process.off('SIGTERM', shutdown);

@@ -29,8 +29,14 @@ export interface MockLlmConfig {
 export function mockLlmConfig(env: NodeJS.ProcessEnv = process.env): MockLlmConfig {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const details = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    const details = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
     throw new Error(`Invalid mock LLM configuration: ${details}`);
   }
-  return { port: parsed.data.MOCK_LLM_PORT, host: parsed.data.MOCK_LLM_HOST, apiKey: parsed.data.MOCK_LLM_API_KEY };
+  return {
+    port: parsed.data.MOCK_LLM_PORT,
+    host: parsed.data.MOCK_LLM_HOST,
+    apiKey: parsed.data.MOCK_LLM_API_KEY,
+  };
 }

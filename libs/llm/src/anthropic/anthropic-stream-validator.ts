@@ -62,7 +62,11 @@ export class AnthropicStreamValidator {
         return;
       case 'message_start':
         if (this.phase !== 'before-start') throw new ProtocolViolation('second message_start');
-        if (!isJsonObject(ev.message) || !Array.isArray(ev.message.content) || ev.message.content.length > 0) {
+        if (
+          !isJsonObject(ev.message) ||
+          !Array.isArray(ev.message.content) ||
+          ev.message.content.length > 0
+        ) {
           throw new ProtocolViolation('message_start must carry a message with empty content');
         }
         this.phase = 'content';
@@ -80,7 +84,9 @@ export class AnthropicStreamValidator {
           );
         }
         if (ev.index !== this.nextIndex) {
-          throw new ProtocolViolation(`content_block_start for index ${ev.index}, expected ${this.nextIndex}`);
+          throw new ProtocolViolation(
+            `content_block_start for index ${ev.index}, expected ${this.nextIndex}`,
+          );
         }
         if (!isJsonObject(ev.content_block) || typeof ev.content_block.type !== 'string') {
           throw new ProtocolViolation(`content_block_start ${ev.index} without a typed content_block`);
@@ -108,7 +114,8 @@ export class AnthropicStreamValidator {
         this.phase = 'after-message-delta';
         return;
       case 'message_stop':
-        if (this.phase !== 'after-message-delta') throw new ProtocolViolation('message_stop before message_delta');
+        if (this.phase !== 'after-message-delta')
+          throw new ProtocolViolation('message_stop before message_delta');
         this.phase = 'finished';
         return;
       default:
@@ -134,7 +141,8 @@ export class AnthropicStreamValidator {
   }
 
   private checkOpen(type: string, index: number): void {
-    if (this.openIndex === NO_BLOCK) throw new ProtocolViolation(`${type} for index ${index} but no block is open`);
+    if (this.openIndex === NO_BLOCK)
+      throw new ProtocolViolation(`${type} for index ${index} but no block is open`);
     if (index !== this.openIndex) {
       throw new ProtocolViolation(`${type} for index ${index} but block ${this.openIndex} is open`);
     }

@@ -9,7 +9,12 @@ import type {
 import type { JsonObject } from '../json';
 import { SseDecoder } from '../sse/sse-decoder';
 import { encodeAnthropicEvent } from '../sse/sse-encoder';
-import { MessageAssembler, RAW_TOOL_INPUT_FIELD, mergeAnthropicUsage, messageToEvents } from './message-assembler';
+import {
+  MessageAssembler,
+  RAW_TOOL_INPUT_FIELD,
+  mergeAnthropicUsage,
+  messageToEvents,
+} from './message-assembler';
 import { ProtocolViolation } from './protocol-violation';
 
 /* ---------- generator of valid canonical streams (with the message they stream) ---------- */
@@ -44,7 +49,11 @@ const jsonInput = fc
 
 const blockSpec: fc.Arbitrary<BlockSpec> = fc.oneof(
   fc.record({ kind: fc.constant('text' as const), pieces }),
-  fc.record({ kind: fc.constant('thinking' as const), pieces, signature: fc.base64String({ maxLength: 24 }) }),
+  fc.record({
+    kind: fc.constant('thinking' as const),
+    pieces,
+    signature: fc.base64String({ maxLength: 24 }),
+  }),
   fc.record({
     kind: fc.constant('tool' as const),
     id: fc.string({ minLength: 1, maxLength: 8 }).map((s) => `toolu_${s}`),
@@ -71,7 +80,14 @@ const streamSpec: fc.Arbitrary<StreamSpec> = fc
     model: fc.constantFrom('claude-sonnet-4-5', 'mock-model'),
     extra: fc.option(text, { nil: undefined }),
     blocks: fc.array(blockSpec, { maxLength: 5 }),
-    stopReason: fc.constantFrom('end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal'),
+    stopReason: fc.constantFrom(
+      'end_turn',
+      'max_tokens',
+      'stop_sequence',
+      'tool_use',
+      'pause_turn',
+      'refusal',
+    ),
     stopSequence: fc.option(text, { nil: null }),
     startUsage: usage,
     outputTokens: fc.nat(10_000),
@@ -110,15 +126,24 @@ function build(spec: StreamSpec): { events: AnthropicStreamEvent[]; message: Ant
     switch (b.kind) {
       case 'text':
         events.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
-        for (const t of b.pieces) events.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: t } });
+        for (const t of b.pieces)
+          events.push({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: t } });
         content.push({ type: 'text', text: b.pieces.join('') });
         break;
       case 'thinking':
-        events.push({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '' } });
+        events.push({
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'thinking', thinking: '' },
+        });
         for (const t of b.pieces) {
           events.push({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: t } });
         }
-        events.push({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: b.signature } });
+        events.push({
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'signature_delta', signature: b.signature },
+        });
         content.push({ type: 'thinking', thinking: b.pieces.join(''), signature: b.signature });
         break;
       case 'tool':
@@ -128,12 +153,20 @@ function build(spec: StreamSpec): { events: AnthropicStreamEvent[]; message: Ant
           content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} },
         });
         for (const p of cutString(JSON.stringify(b.input), b.cuts)) {
-          events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: p } });
+          events.push({
+            type: 'content_block_delta',
+            index,
+            delta: { type: 'input_json_delta', partial_json: p },
+          });
         }
         content.push({ type: 'tool_use', id: b.id, name: b.name, input: b.input });
         break;
       case 'redacted':
-        events.push({ type: 'content_block_start', index, content_block: { type: 'redacted_thinking', data: b.data } });
+        events.push({
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'redacted_thinking', data: b.data },
+        });
         content.push({ type: 'redacted_thinking', data: b.data });
         break;
     }
@@ -141,7 +174,11 @@ function build(spec: StreamSpec): { events: AnthropicStreamEvent[]; message: Ant
   });
   const deltaUsage = { output_tokens: spec.outputTokens };
   events.push(
-    { type: 'message_delta', delta: { stop_reason: spec.stopReason, stop_sequence: spec.stopSequence }, usage: deltaUsage },
+    {
+      type: 'message_delta',
+      delta: { stop_reason: spec.stopReason, stop_sequence: spec.stopSequence },
+      usage: deltaUsage,
+    },
     { type: 'message_stop' },
   );
   const message: AnthropicResponse = {
@@ -230,18 +267,30 @@ describe('MessageAssembler', () => {
     const assembler = new MessageAssembler();
     expect(() => assembler.message).toThrow(ProtocolViolation);
     assembler.push(start);
-    expect(() => assembler.push({ type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } })).toThrow(
-      ProtocolViolation,
-    );
+    expect(() =>
+      assembler.push({ type: 'content_block_start', index: 1, content_block: { type: 'text', text: '' } }),
+    ).toThrow(ProtocolViolation);
   });
 
   it('keeps invalid tool JSON under RAW_TOOL_INPUT_FIELD with input {}, and streams it back unchanged', () => {
     const events: AnthropicStreamEvent[] = [
       start,
-      { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 't', name: 'n', input: {} } },
-      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"a": 1, "b"' } },
+      {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: 't', name: 'n', input: {} },
+      },
+      {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'input_json_delta', partial_json: '{"a": 1, "b"' },
+      },
       { type: 'content_block_stop', index: 0 },
-      { type: 'message_delta', delta: { stop_reason: 'max_tokens', stop_sequence: null }, usage: { output_tokens: 9 } },
+      {
+        type: 'message_delta',
+        delta: { stop_reason: 'max_tokens', stop_sequence: null },
+        usage: { output_tokens: 9 },
+      },
       { type: 'message_stop' },
     ];
     const message = assemble(events);
@@ -263,7 +312,11 @@ describe('MessageAssembler', () => {
       { type: 'content_block_delta', index: 0, delta: { type: 'citations_delta', citation } },
       { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hi' } },
       { type: 'content_block_stop', index: 0 },
-      { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 't', name: 'n', input: { a: 1 } } },
+      {
+        type: 'content_block_start',
+        index: 1,
+        content_block: { type: 'tool_use', id: 't', name: 'n', input: { a: 1 } },
+      },
       { type: 'content_block_stop', index: 1 },
       { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null, container: null } },
     ]);
@@ -280,7 +333,11 @@ describe('MessageAssembler', () => {
     const assembler = new MessageAssembler();
     assembler.push(start);
     assembler.push({ type: 'content_block_start', index: 0, content_block: block });
-    assembler.push({ type: 'content_block_delta', index: 0, delta: { type: 'citations_delta', citation: { a: 1 } } });
+    assembler.push({
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'citations_delta', citation: { a: 1 } },
+    });
     assembler.push({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'x' } });
     expect(block).toEqual({ type: 'text', text: '', citations: [] });
   });
@@ -289,7 +346,10 @@ describe('MessageAssembler', () => {
 describe('mergeAnthropicUsage', () => {
   it('lets non-null counts of the later usage win', () => {
     expect(
-      mergeAnthropicUsage({ input_tokens: 5, output_tokens: 1 }, { output_tokens: 7, cache_read_input_tokens: null }),
+      mergeAnthropicUsage(
+        { input_tokens: 5, output_tokens: 1 },
+        { output_tokens: 7, cache_read_input_tokens: null },
+      ),
     ).toEqual({ input_tokens: 5, output_tokens: 7 });
   });
 });

@@ -34,7 +34,10 @@ function appendString(target: JsonObject, key: string, suffix: unknown): void {
  * Usage of `later` (a `message_delta`) merged onto `earlier` (the `message_start`): every count of `later`
  * that is not null or absent wins. Returns a new object.
  */
-export function mergeAnthropicUsage(earlier: AnthropicUsage, later: AnthropicUsage | undefined): AnthropicUsage {
+export function mergeAnthropicUsage(
+  earlier: AnthropicUsage,
+  later: AnthropicUsage | undefined,
+): AnthropicUsage {
   const merged: AnthropicUsage = { ...earlier };
   if (later === undefined) return merged;
   for (const key of Object.keys(later)) {
@@ -80,7 +83,9 @@ export class MessageAssembler {
       case 'content_block_start': {
         const content = this.message.content;
         if (ev.index !== content.length) {
-          throw new ProtocolViolation(`content_block_start for index ${ev.index}, expected ${content.length}`);
+          throw new ProtocolViolation(
+            `content_block_start for index ${ev.index}, expected ${content.length}`,
+          );
         }
         const block: AnthropicContentBlock = { ...ev.content_block };
         if (Array.isArray(block.citations)) block.citations = [...(block.citations as unknown[])];
@@ -131,7 +136,8 @@ export class MessageAssembler {
         appendString(block, 'signature', delta.signature);
         return;
       case 'input_json_delta':
-        if (typeof delta.partial_json === 'string') this.partialJson = (this.partialJson ?? '') + delta.partial_json;
+        if (typeof delta.partial_json === 'string')
+          this.partialJson = (this.partialJson ?? '') + delta.partial_json;
         return;
       case 'citations_delta':
         if (Array.isArray(block.citations)) (block.citations as unknown[]).push(delta.citation);
@@ -176,7 +182,10 @@ export function messageToEvents(msg: AnthropicResponse): AnthropicStreamEvent[] 
   events.push(
     {
       type: 'message_delta',
-      delta: { stop_reason: msg.stop_reason ?? DEFAULT_STOP_REASON, stop_sequence: msg.stop_sequence ?? null },
+      delta: {
+        stop_reason: msg.stop_reason ?? DEFAULT_STOP_REASON,
+        stop_sequence: msg.stop_sequence ?? null,
+      },
       usage: { ...msg.usage },
     },
     { type: 'message_stop' },
@@ -194,9 +203,17 @@ function blockToEvents(block: AnthropicContentBlock, index: number, events: Anth
   }
   if (block.type === 'thinking' && typeof block.thinking === 'string') {
     const { signature, ...rest } = block;
-    events.push({ type: 'content_block_start', index, content_block: { ...rest, type: 'thinking', thinking: '' } });
+    events.push({
+      type: 'content_block_start',
+      index,
+      content_block: { ...rest, type: 'thinking', thinking: '' },
+    });
     if (block.thinking !== '') {
-      events.push({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: block.thinking } });
+      events.push({
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'thinking_delta', thinking: block.thinking },
+      });
     }
     if (typeof signature === 'string') {
       events.push({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature } });
@@ -206,8 +223,16 @@ function blockToEvents(block: AnthropicContentBlock, index: number, events: Anth
   if (isToolUseType(block.type) && block.input !== undefined) {
     const { [RAW_TOOL_INPUT_FIELD]: raw, ...rest } = block;
     const json = typeof raw === 'string' ? raw : JSON.stringify(block.input);
-    events.push({ type: 'content_block_start', index, content_block: { ...rest, type: block.type, input: {} } });
-    events.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json } });
+    events.push({
+      type: 'content_block_start',
+      index,
+      content_block: { ...rest, type: block.type, input: {} },
+    });
+    events.push({
+      type: 'content_block_delta',
+      index,
+      delta: { type: 'input_json_delta', partial_json: json },
+    });
     return;
   }
   events.push({ type: 'content_block_start', index, content_block: block });

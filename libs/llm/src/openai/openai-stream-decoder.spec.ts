@@ -4,9 +4,20 @@ import type { AnthropicResponse, AnthropicStreamEvent } from '../anthropic/anthr
 import { MessageAssembler } from '../canonical/message-assembler';
 import { ProtocolViolation } from '../canonical/protocol-violation';
 import { OpenAIStreamDecoder } from './openai-stream-decoder';
-import type { OpenAIChunk, OpenAIChunkDelta, OpenAIFinishReason, OpenAIToolCallDelta, OpenAIUsage } from './openai.types';
+import type {
+  OpenAIChunk,
+  OpenAIChunkDelta,
+  OpenAIFinishReason,
+  OpenAIToolCallDelta,
+  OpenAIUsage,
+} from './openai.types';
 
-const BASE = { id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1_700_000_000, model: 'gpt-x' } as const;
+const BASE = {
+  id: 'chatcmpl-1',
+  object: 'chat.completion.chunk',
+  created: 1_700_000_000,
+  model: 'gpt-x',
+} as const;
 
 function chunk(delta: OpenAIChunkDelta, finishReason: OpenAIFinishReason | null = null): OpenAIChunk {
   return { ...BASE, choices: [{ index: 0, delta, finish_reason: finishReason }] };
@@ -43,7 +54,12 @@ describe('OpenAIStreamDecoder', () => {
       chunk({ content: '' }),
       chunk({ content: 'lo' }),
       chunk({}, 'stop'),
-      usageChunk({ prompt_tokens: 12, completion_tokens: 2, total_tokens: 14, prompt_tokens_details: { cached_tokens: 4 } }),
+      usageChunk({
+        prompt_tokens: 12,
+        completion_tokens: 2,
+        total_tokens: 14,
+        prompt_tokens_details: { cached_tokens: 4 },
+      }),
     ]);
     expect(events[0]).toEqual({
       type: 'message_start',
@@ -72,12 +88,20 @@ describe('OpenAIStreamDecoder', () => {
     expect(events[5]).toEqual({
       type: 'message_delta',
       delta: { stop_reason: 'end_turn', stop_sequence: null },
-      usage: { input_tokens: 8, output_tokens: 2, cache_read_input_tokens: 4, cache_creation_input_tokens: 0 },
+      usage: {
+        input_tokens: 8,
+        output_tokens: 2,
+        cache_read_input_tokens: 4,
+        cache_creation_input_tokens: 0,
+      },
     });
   });
 
   it('handles content and finish_reason in one chunk, refusals as text, and no usage', () => {
-    const { events, message } = run([chunk({ role: 'assistant', refusal: 'No.' }), chunk({ content: '!' }, 'content_filter')]);
+    const { events, message } = run([
+      chunk({ role: 'assistant', refusal: 'No.' }),
+      chunk({ content: '!' }, 'content_filter'),
+    ]);
     expect(message.content).toEqual([{ type: 'text', text: 'No.!' }]);
     expect(message.stop_reason).toBe('refusal');
     expect(events.at(-2)).toEqual({
@@ -113,11 +137,19 @@ describe('OpenAIStreamDecoder', () => {
       chunk({}, 'tool_calls'),
     ]);
     expect(events.slice(1, -2)).toEqual([
-      { type: 'content_block_start', index: 0, content_block: { type: 'tool_use', id: 'call_0', name: 'fn0', input: {} } },
+      {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: 'call_0', name: 'fn0', input: {} },
+      },
       { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"a":' } },
       { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '1}' } },
       { type: 'content_block_stop', index: 0 },
-      { type: 'content_block_start', index: 1, content_block: { type: 'tool_use', id: 'call_1', name: 'fn1', input: {} } },
+      {
+        type: 'content_block_start',
+        index: 1,
+        content_block: { type: 'tool_use', id: 'call_1', name: 'fn1', input: {} },
+      },
       { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"b":2}' } },
       { type: 'content_block_stop', index: 1 },
     ]);
@@ -139,7 +171,10 @@ describe('OpenAIStreamDecoder', () => {
   });
 
   it('property: any interleaving of tool call fragments gives one block per call, in first-appearance order', () => {
-    const calls = fc.array(fc.array(fc.string({ maxLength: 5 }), { maxLength: 4 }), { minLength: 1, maxLength: 4 });
+    const calls = fc.array(fc.array(fc.string({ maxLength: 5 }), { maxLength: 4 }), {
+      minLength: 1,
+      maxLength: 4,
+    });
     fc.assert(
       fc.property(
         calls,
@@ -191,9 +226,22 @@ describe('OpenAIStreamDecoder', () => {
   });
 
   it.each<[string, OpenAIChunk[]]>([
-    ['a tool call first seen without id', [chunk({ tool_calls: [{ index: 0, function: { name: 'f', arguments: '' } }] })]],
-    ['a tool call first seen without name', [chunk({ tool_calls: [{ index: 0, id: 'c', function: { arguments: '' } }] })]],
-    ['a fragment for a closed tool block', [chunk({ tool_calls: [tool(0, '{', true)] }), chunk({ content: 'x' }), chunk({ tool_calls: [tool(0, '}')] })]],
+    [
+      'a tool call first seen without id',
+      [chunk({ tool_calls: [{ index: 0, function: { name: 'f', arguments: '' } }] })],
+    ],
+    [
+      'a tool call first seen without name',
+      [chunk({ tool_calls: [{ index: 0, id: 'c', function: { arguments: '' } }] })],
+    ],
+    [
+      'a fragment for a closed tool block',
+      [
+        chunk({ tool_calls: [tool(0, '{', true)] }),
+        chunk({ content: 'x' }),
+        chunk({ tool_calls: [tool(0, '}')] }),
+      ],
+    ],
     ['content after finish_reason', [chunk({}, 'stop'), chunk({ content: 'x' })]],
     ['a second choice', [{ ...BASE, choices: [{ index: 1, delta: { content: 'x' }, finish_reason: null }] }]],
   ])('throws ProtocolViolation for %s', (_name, chunks) => {

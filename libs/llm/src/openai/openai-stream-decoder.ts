@@ -144,7 +144,11 @@ export class OpenAIStreamDecoder {
       this.flushBuffered(out);
       this.openIndex = this.nextIndex++;
       this.open = 'text';
-      out.push({ type: 'content_block_start', index: this.openIndex, content_block: { type: 'text', text: '' } });
+      out.push({
+        type: 'content_block_start',
+        index: this.openIndex,
+        content_block: { type: 'text', text: '' },
+      });
     }
     out.push({ type: 'content_block_delta', index: this.openIndex, delta: { type: 'text_delta', text } });
   }

@@ -114,7 +114,9 @@ export class OpenAIStreamEncoder {
     const message = ev.message;
     this.id =
       this.options.id ??
-      (message.id.startsWith(CHAT_COMPLETION_ID_PREFIX) ? message.id : CHAT_COMPLETION_ID_PREFIX + message.id);
+      (message.id.startsWith(CHAT_COMPLETION_ID_PREFIX)
+        ? message.id
+        : CHAT_COMPLETION_ID_PREFIX + message.id);
     this.model = this.options.model ?? message.model;
     this.created =
       this.options.created ??
@@ -153,13 +155,16 @@ export class OpenAIStreamEncoder {
       ),
     ];
     const input = block.input;
-    if (isJsonObject(input) && Object.keys(input).length > 0) chunks.push(this.argumentsChunk(JSON.stringify(input)));
+    if (isJsonObject(input) && Object.keys(input).length > 0)
+      chunks.push(this.argumentsChunk(JSON.stringify(input)));
     return chunks;
   }
 
   private blockDelta(ev: ContentBlockDeltaEvent): OpenAIChunk[] {
     if (ev.index !== this.openBlock) {
-      throw new ProtocolViolation(`content_block_delta for index ${ev.index} but block ${this.openBlock} is open`);
+      throw new ProtocolViolation(
+        `content_block_delta for index ${ev.index} but block ${this.openBlock} is open`,
+      );
     }
     const delta = ev.delta;
     if (delta.type === 'text_delta') {
@@ -179,7 +184,16 @@ export class OpenAIStreamEncoder {
     const chunks = [this.chunk({}, finishReason)];
     if (this.options.includeUsage) {
       const usage = anthropicUsageToOpenAI(mergeAnthropicUsage(this.startUsage, ev.usage));
-      chunks.push(this.withFingerprint({ id: this.id, object: 'chat.completion.chunk', created: this.created, model: this.model, choices: [], usage }));
+      chunks.push(
+        this.withFingerprint({
+          id: this.id,
+          object: 'chat.completion.chunk',
+          created: this.created,
+          model: this.model,
+          choices: [],
+          usage,
+        }),
+      );
     }
     return chunks;
   }

@@ -7,7 +7,9 @@ const chunk = (delta: object, finishReason: string | null = null, index = 0): ob
   choices: [{ index, delta, finish_reason: finishReason }],
 });
 const usage = { ...BASE, choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } };
-const firstTool = { tool_calls: [{ index: 0, id: 'call_0', type: 'function', function: { name: 'f', arguments: '' } }] };
+const firstTool = {
+  tool_calls: [{ index: 0, id: 'call_0', type: 'function', function: { name: 'f', arguments: '' } }],
+};
 const moreTool = { tool_calls: [{ index: 0, function: { arguments: '{}' } }] };
 
 /** Runs `steps` (a chunk, or 'DONE' for done()) and returns a thunk running the last one. */
@@ -24,7 +26,12 @@ function last(steps: (object | 'DONE')[]): () => void {
 describe('OpenAIStreamValidator', () => {
   it('accepts a normal stream with tool calls, finish_reason, usage and [DONE]', () => {
     const validator = new OpenAIStreamValidator();
-    for (const c of [chunk({ role: 'assistant', content: '' }), chunk({ content: 'hi' }), chunk(firstTool), chunk(moreTool)]) {
+    for (const c of [
+      chunk({ role: 'assistant', content: '' }),
+      chunk({ content: 'hi' }),
+      chunk(firstTool),
+      chunk(moreTool),
+    ]) {
       validator.check(c);
     }
     validator.check(chunk({ tool_calls: [{ index: 0, id: 'call_0', function: { arguments: '' } }] }));
@@ -39,7 +46,9 @@ describe('OpenAIStreamValidator', () => {
   it('accepts an error chunk, which finishes the stream; [DONE] may follow it', () => {
     const validator = new OpenAIStreamValidator();
     validator.check(chunk({ content: 'x' }));
-    validator.check({ error: { message: 'Overloaded', type: 'server_error', param: null, code: 'overloaded' } });
+    validator.check({
+      error: { message: 'Overloaded', type: 'server_error', param: null, code: 'overloaded' },
+    });
     expect(validator.finished).toBe(true);
     expect(() => validator.check(chunk({}))).toThrow(/after an error/);
     validator.done();
@@ -51,13 +60,37 @@ describe('OpenAIStreamValidator', () => {
     ['[DONE] twice', [chunk({}, 'stop'), 'DONE', 'DONE'], /\[DONE\] twice/],
     ['a chunk after [DONE]', [chunk({}, 'stop'), 'DONE', chunk({})], /after \[DONE\]/],
     ['a non-object chunk', ['text' as unknown as object], /not a JSON object/],
-    ['a wrong object type', [{ ...BASE, object: 'chat.completion', choices: [] }], /not "chat.completion.chunk"/],
+    [
+      'a wrong object type',
+      [{ ...BASE, object: 'chat.completion', choices: [] }],
+      /not "chat.completion.chunk"/,
+    ],
     ['a chunk without choices', [{ ...BASE }], /choices array/],
-    ['a tool call first seen without id', [chunk({ tool_calls: [{ index: 0, function: { name: 'f' } }] })], /first delta without an id/],
-    ['a tool call first seen without name', [chunk({ tool_calls: [{ index: 0, id: 'c', function: { arguments: '' } }] })], /without function.name/],
-    ['a tool call whose id changes', [chunk(firstTool), chunk({ tool_calls: [{ index: 0, id: 'other' }] })], /id changed/],
-    ['content after finish_reason', [chunk({}, 'stop'), chunk({ content: 'x' })], /content after finish_reason/],
-    ['tool calls after finish_reason', [chunk(firstTool, 'tool_calls'), chunk(moreTool)], /content after finish_reason/],
+    [
+      'a tool call first seen without id',
+      [chunk({ tool_calls: [{ index: 0, function: { name: 'f' } }] })],
+      /first delta without an id/,
+    ],
+    [
+      'a tool call first seen without name',
+      [chunk({ tool_calls: [{ index: 0, id: 'c', function: { arguments: '' } }] })],
+      /without function.name/,
+    ],
+    [
+      'a tool call whose id changes',
+      [chunk(firstTool), chunk({ tool_calls: [{ index: 0, id: 'other' }] })],
+      /id changed/,
+    ],
+    [
+      'content after finish_reason',
+      [chunk({}, 'stop'), chunk({ content: 'x' })],
+      /content after finish_reason/,
+    ],
+    [
+      'tool calls after finish_reason',
+      [chunk(firstTool, 'tool_calls'), chunk(moreTool)],
+      /content after finish_reason/,
+    ],
     ['a second finish_reason', [chunk({}, 'stop'), chunk({}, 'stop')], /second finish_reason/],
     ['a usage chunk before finish_reason', [chunk({ content: 'x' }), usage], /before finish_reason/],
     ['a choice without index', [{ ...BASE, choices: [{ delta: {} }] }], /valid index/],
@@ -71,6 +104,8 @@ describe('OpenAIStreamValidator', () => {
     const validator = new OpenAIStreamValidator();
     validator.check(chunk(firstTool, null, 0));
     validator.check(chunk({}, 'stop', 0));
-    expect(() => validator.check(chunk(moreTool, null, 1))).toThrow(/choice 1 tool call 0: first delta without an id/);
+    expect(() => validator.check(chunk(moreTool, null, 1))).toThrow(
+      /choice 1 tool call 0: first delta without an id/,
+    );
   });
 });

@@ -49,7 +49,9 @@ export class OpenAIStreamValidator {
       return;
     }
     if (chunk.object !== 'chat.completion.chunk') {
-      throw new ProtocolViolation(`chunk object is ${JSON.stringify(chunk.object)}, not "chat.completion.chunk"`);
+      throw new ProtocolViolation(
+        `chunk object is ${JSON.stringify(chunk.object)}, not "chat.completion.chunk"`,
+      );
     }
     const choices = chunk.choices;
     if (!Array.isArray(choices)) throw new ProtocolViolation('chunk without a choices array');
@@ -92,7 +94,8 @@ export class OpenAIStreamValidator {
     if (delta) this.checkDelta(index, state, delta);
     const finish = choice.finish_reason;
     if (finish !== undefined && finish !== null) {
-      if (typeof finish !== 'string') throw new ProtocolViolation(`choice ${index}: finish_reason is not a string`);
+      if (typeof finish !== 'string')
+        throw new ProtocolViolation(`choice ${index}: finish_reason is not a string`);
       if (state.finished) throw new ProtocolViolation(`choice ${index}: second finish_reason`);
       state.finished = true;
     }
@@ -116,14 +119,16 @@ export class OpenAIStreamValidator {
     }
     const where = `choice ${choiceIndex} tool call ${call.index}`;
     const fn = call.function;
-    if (fn !== undefined && !isJsonObject(fn)) throw new ProtocolViolation(`${where}: function is not an object`);
+    if (fn !== undefined && !isJsonObject(fn))
+      throw new ProtocolViolation(`${where}: function is not an object`);
     if (fn?.arguments !== undefined && typeof fn.arguments !== 'string') {
       throw new ProtocolViolation(`${where}: arguments is not a string`);
     }
     const known = state.toolIds.get(call.index);
     if (known === undefined) {
       if (!isNonEmptyString(call.id)) throw new ProtocolViolation(`${where}: first delta without an id`);
-      if (!isNonEmptyString(fn?.name)) throw new ProtocolViolation(`${where}: first delta without function.name`);
+      if (!isNonEmptyString(fn?.name))
+        throw new ProtocolViolation(`${where}: first delta without function.name`);
       state.toolIds.set(call.index, call.id);
     } else if (call.id !== undefined && call.id !== known) {
       throw new ProtocolViolation(`${where}: id changed from ${known} to ${JSON.stringify(call.id)}`);

@@ -16,7 +16,9 @@ function decodeAll(chunks: (Uint8Array | string)[], decoder = new SseDecoder()):
 /** Splits `bytes` at the given positions (any values: taken modulo the length, sorted, deduplicated). */
 function splitAt<T extends Uint8Array | string>(whole: T, cuts: number[]): T[] {
   const length = whole.length;
-  const positions = [...new Set(cuts.map((c) => (length === 0 ? 0 : c % (length + 1))))].sort((a, b) => a - b);
+  const positions = [...new Set(cuts.map((c) => (length === 0 ? 0 : c % (length + 1))))].sort(
+    (a, b) => a - b,
+  );
   const parts: T[] = [];
   let start = 0;
   for (const p of positions) {
@@ -39,7 +41,11 @@ const cuts = fc.array(fc.nat(), { maxLength: 12 });
 
 describe('SseDecoder', () => {
   it('parses LF, CRLF and CR line endings, with and without the space after the colon', () => {
-    const frames = decodeAll(['event: a\ndata: 1\n\n', 'event:b\r\ndata:2\r\n\r\n', 'data: 3\r\rdata:  4\n\n']);
+    const frames = decodeAll([
+      'event: a\ndata: 1\n\n',
+      'event:b\r\ndata:2\r\n\r\n',
+      'data: 3\r\rdata:  4\n\n',
+    ]);
     expect(frames.map((f) => [f.event, f.data])).toEqual([
       ['a', '1'],
       ['b', '2'],
@@ -92,7 +98,9 @@ describe('SseDecoder', () => {
   });
 
   it('throws ProtocolViolation for a frame over maxFrameBytes, whole or incremental', () => {
-    expect(() => new SseDecoder({ maxFrameBytes: 8 }).push('data: 0123456789\n\n')).toThrow(ProtocolViolation);
+    expect(() => new SseDecoder({ maxFrameBytes: 8 }).push('data: 0123456789\n\n')).toThrow(
+      ProtocolViolation,
+    );
     const decoder = new SseDecoder({ maxFrameBytes: 16 });
     expect(decoder.push('data: 0123')).toEqual([]);
     expect(() => decoder.push('456789é')).toThrow(/exceeds the limit of 16 bytes/);

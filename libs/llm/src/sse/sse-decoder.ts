@@ -196,7 +196,9 @@ export class SseDecoder {
 
   private checkSize(bytes: number): void {
     if (bytes > this.maxFrameBytes) {
-      throw new ProtocolViolation(`SSE frame of ${bytes} bytes exceeds the limit of ${this.maxFrameBytes} bytes`);
+      throw new ProtocolViolation(
+        `SSE frame of ${bytes} bytes exceeds the limit of ${this.maxFrameBytes} bytes`,
+      );
     }
   }
 }

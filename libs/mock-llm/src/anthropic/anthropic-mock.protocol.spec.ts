@@ -3,7 +3,13 @@ import type { MockReplyContext } from '../mock-protocol.types';
 import { buildMockReply } from '../reply/mock-reply.plan';
 import { anthropicMockProtocol } from './anthropic-mock.protocol';
 
-const ctx: MockReplyContext = { seq: 7, model: 'mock-large', inputTokens: 42, created: 0, includeUsage: false };
+const ctx: MockReplyContext = {
+  seq: 7,
+  model: 'mock-large',
+  inputTokens: 42,
+  created: 0,
+  includeUsage: false,
+};
 
 interface Frame {
   event: string;
@@ -83,7 +89,9 @@ describe('anthropicMockProtocol', () => {
       fc.property(fc.nat({ max: 60 }), fc.integer({ min: 1, max: 4 }), (words, wordsPerChunk) => {
         const plan = buildMockReply({ words, wordsPerChunk });
         const frames = anthropicMockProtocol.frames(plan, ctx).frames;
-        expect(anthropicMockProtocol.frames(buildMockReply({ words, wordsPerChunk }), ctx).frames).toEqual(frames);
+        expect(anthropicMockProtocol.frames(buildMockReply({ words, wordsPerChunk }), ctx).frames).toEqual(
+          frames,
+        );
         const text = frames
           .map(parseFrame)
           .filter((f) => f.event === 'content_block_delta')
@@ -95,7 +103,11 @@ describe('anthropicMockProtocol', () => {
   });
 
   it('renders the non-streaming message with parsed tool input and signature', () => {
-    const plan = buildMockReply({ thinking: 'hmm', text: 'ok', tools: [{ name: 'a', arguments: { x: [1] } }] });
+    const plan = buildMockReply({
+      thinking: 'hmm',
+      text: 'ok',
+      tools: [{ name: 'a', arguments: { x: [1] } }],
+    });
     expect(JSON.parse(anthropicMockProtocol.message(plan, ctx))).toEqual({
       id: 'msg_mock_7',
       type: 'message',

@@ -3,7 +3,13 @@ import type { MockReplyContext } from '../mock-protocol.types';
 import { buildMockReply } from '../reply/mock-reply.plan';
 import { openAiMockProtocol } from './openai-mock.protocol';
 
-const ctx: MockReplyContext = { seq: 3, model: 'gpt-mock', inputTokens: 10, created: 1234, includeUsage: true };
+const ctx: MockReplyContext = {
+  seq: 3,
+  model: 'gpt-mock',
+  inputTokens: 10,
+  created: 1234,
+  includeUsage: true,
+};
 
 interface Chunk {
   choices: { delta: Record<string, unknown>; finish_reason: string | null }[];
@@ -44,15 +50,21 @@ describe('openAiMockProtocol', () => {
     });
     const args = new Map<number, string>();
     for (const chunk of chunks) {
-      const calls = chunk.choices[0]?.delta.tool_calls as { index: number; function: { arguments: string } }[] | undefined;
-      for (const call of calls ?? []) args.set(call.index, (args.get(call.index) ?? '') + call.function.arguments);
+      const calls = chunk.choices[0]?.delta.tool_calls as
+        { index: number; function: { arguments: string } }[] | undefined;
+      for (const call of calls ?? [])
+        args.set(call.index, (args.get(call.index) ?? '') + call.function.arguments);
     }
     expect([...args.values()].map((a) => JSON.parse(a) as unknown)).toEqual([{ q: 'x' }, { n: 1 }]);
     const finish = chunks[chunks.length - 2];
     expect(finish?.choices[0]).toMatchObject({ delta: {}, finish_reason: 'tool_calls' });
     expect(chunks[chunks.length - 1]).toMatchObject({
       choices: [],
-      usage: { prompt_tokens: 10, completion_tokens: plan.outputTokens, total_tokens: 10 + plan.outputTokens },
+      usage: {
+        prompt_tokens: 10,
+        completion_tokens: plan.outputTokens,
+        total_tokens: 10 + plan.outputTokens,
+      },
     });
   });
 
@@ -72,14 +84,18 @@ describe('openAiMockProtocol', () => {
 
   it('reassembles any streamed arguments (property)', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.integer({ min: 1, max: 16 }), (args, size) => {
-        const plan = buildMockReply({ tools: [{ name: 'f', arguments: args }], argsChunkSize: size });
-        const joined = parseFrames(openAiMockProtocol.frames(plan, ctx).frames)
-          .flatMap((c) => (c.choices[0]?.delta.tool_calls ?? []) as { function: { arguments: string } }[])
-          .map((call) => call.function.arguments)
-          .join('');
-        expect(joined).toBe(JSON.stringify(args));
-      }),
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.integer({ min: 1, max: 16 }),
+        (args, size) => {
+          const plan = buildMockReply({ tools: [{ name: 'f', arguments: args }], argsChunkSize: size });
+          const joined = parseFrames(openAiMockProtocol.frames(plan, ctx).frames)
+            .flatMap((c) => (c.choices[0]?.delta.tool_calls ?? []) as { function: { arguments: string } }[])
+            .map((call) => call.function.arguments)
+            .join('');
+          expect(joined).toBe(JSON.stringify(args));
+        },
+      ),
     );
   });
 
@@ -92,7 +108,9 @@ describe('openAiMockProtocol', () => {
           message: {
             role: 'assistant',
             content: null,
-            tool_calls: [{ id: 'call_x', type: 'function', function: { name: 'a', arguments: '{"raw":true}' } }],
+            tool_calls: [
+              { id: 'call_x', type: 'function', function: { name: 'a', arguments: '{"raw":true}' } },
+            ],
           },
           finish_reason: 'tool_calls',
         },
@@ -106,7 +124,9 @@ describe('openAiMockProtocol', () => {
     });
     expect(error(429)).toMatchObject({ error: { code: 'rate_limit_exceeded' } });
     expect(error(503)).toMatchObject({ error: { type: 'server_error' } });
-    expect(openAiMockProtocol.inBandError(undefined, undefined)).toMatch(/^data: \{"error":\{.*"server_error"/);
+    expect(openAiMockProtocol.inBandError(undefined, undefined)).toMatch(
+      /^data: \{"error":\{.*"server_error"/,
+    );
     expect(openAiMockProtocol.validate({ model: 'm' })).toMatch(/messages/);
   });
 });

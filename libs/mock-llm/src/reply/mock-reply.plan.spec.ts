@@ -30,7 +30,11 @@ describe('buildMockReply', () => {
         { name: 'raw', arguments: '{"x": 1' },
       ],
     });
-    expect(plan.tools[0]).toMatchObject({ id: 'my_id', arguments: '{"city":"Paris"}', input: { city: 'Paris' } });
+    expect(plan.tools[0]).toMatchObject({
+      id: 'my_id',
+      arguments: '{"city":"Paris"}',
+      input: { city: 'Paris' },
+    });
     expect(plan.tools[0]?.fragments).toEqual(['{"ci', 'ty":', '"Par', 'is"}']);
     expect(plan.tools[1]).toMatchObject({ id: undefined, arguments: '{"x": 1', input: '{"x": 1' });
   });

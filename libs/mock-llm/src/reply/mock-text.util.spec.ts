@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { chunkWords, estimateTokens, MOCK_WORDS, mockSignature, mockWords, splitFragments } from './mock-text.util';
+import {
+  chunkWords,
+  estimateTokens,
+  MOCK_WORDS,
+  mockSignature,
+  mockWords,
+  splitFragments,
+} from './mock-text.util';
 
 describe('mockWords', () => {
   it('cycles the fixed vocabulary with single spaces', () => {
@@ -32,11 +39,16 @@ describe('chunkWords', () => {
 
   it('concatenates back to the text, with at most n words per chunk (property)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\n', 'é') }), fc.integer({ min: 1, max: 5 }), (text, n) => {
-        const chunks = chunkWords(text, n);
-        expect(chunks.join('')).toBe(text);
-        for (const chunk of chunks) expect(chunk.trim().split(/\s+/).filter(Boolean).length).toBeLessThanOrEqual(n);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', 'b', ' ', '\n', 'é') }),
+        fc.integer({ min: 1, max: 5 }),
+        (text, n) => {
+          const chunks = chunkWords(text, n);
+          expect(chunks.join('')).toBe(text);
+          for (const chunk of chunks)
+            expect(chunk.trim().split(/\s+/).filter(Boolean).length).toBeLessThanOrEqual(n);
+        },
+      ),
     );
   });
 });
@@ -49,13 +61,17 @@ describe('splitFragments', () => {
 
   it('reassembles any JSON arguments (property)', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string(), fc.jsonValue()), fc.integer({ min: 1, max: 40 }), (args, size) => {
-        const json = JSON.stringify(args);
-        const fragments = splitFragments(json, size);
-        expect(fragments.join('')).toBe(json);
-        expect(JSON.parse(fragments.join(''))).toEqual(JSON.parse(json));
-        expect(fragments.every((f) => f.length > 0 && f.length <= size)).toBe(true);
-      }),
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        fc.integer({ min: 1, max: 40 }),
+        (args, size) => {
+          const json = JSON.stringify(args);
+          const fragments = splitFragments(json, size);
+          expect(fragments.join('')).toBe(json);
+          expect(JSON.parse(fragments.join(''))).toEqual(JSON.parse(json));
+          expect(fragments.every((f) => f.length > 0 && f.length <= size)).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -13,7 +13,10 @@ describe('parseMockScript', () => {
   it('accepts JSON text and parsed values', () => {
     const script: MockScript = {
       words: 3,
-      tools: [{ name: 'get', arguments: { a: 1 } }, { name: 'raw', arguments: '{"x' }],
+      tools: [
+        { name: 'get', arguments: { a: 1 } },
+        { name: 'raw', arguments: '{"x' },
+      ],
       usage: { output_tokens: 7 },
     };
     expect(parseMockScript(JSON.stringify(script))).toEqual(script);
@@ -41,7 +44,9 @@ describe('mockScriptFromRequest', () => {
   });
 
   it('returns the shared empty script when nothing is scripted', () => {
-    expect(mockScriptFromRequest(undefined, { messages: [{ role: 'user', content: 'hi' }] })).toBe(EMPTY_MOCK_SCRIPT);
+    expect(mockScriptFromRequest(undefined, { messages: [{ role: 'user', content: 'hi' }] })).toBe(
+      EMPTY_MOCK_SCRIPT,
+    );
     expect(mockScriptFromRequest('  ', undefined)).toBe(EMPTY_MOCK_SCRIPT);
   });
 
@@ -82,7 +87,9 @@ describe('mockScriptFromRequest', () => {
   it('treats a tool round as the user turn: tool results may script the next reply', () => {
     const toolCall = { role: 'assistant', content: null, tool_calls: [] };
     const first = { role: 'user', content: tagged({ tools: [{ name: 'a' }] }) };
-    expect(findMockScriptSource({ messages: [first, toolCall, { role: 'tool', content: 'result' }] })).toBeUndefined();
+    expect(
+      findMockScriptSource({ messages: [first, toolCall, { role: 'tool', content: 'result' }] }),
+    ).toBeUndefined();
     expect(
       mockScriptFromRequest(undefined, {
         messages: [first, toolCall, { role: 'tool', content: tagged({ text: 'done' }) }],
@@ -90,15 +97,17 @@ describe('mockScriptFromRequest', () => {
     ).toEqual({ text: 'done' });
     const anthropicResult = {
       role: 'user',
-      content: [{ type: 'tool_result', tool_use_id: 't', content: [{ type: 'text', text: tagged({ words: 2 }) }] }],
+      content: [
+        { type: 'tool_result', tool_use_id: 't', content: [{ type: 'text', text: tagged({ words: 2 }) }] },
+      ],
     };
     expect(mockScriptFromRequest(undefined, { messages: [first, anthropicResult] })).toEqual({ words: 2 });
   });
 
   it('reports unterminated tags and invalid tagged scripts', () => {
-    expect(() => mockScriptFromRequest(undefined, { messages: [{ role: 'user', content: '<mock>{}' }] })).toThrow(
-      /unterminated/,
-    );
+    expect(() =>
+      mockScriptFromRequest(undefined, { messages: [{ role: 'user', content: '<mock>{}' }] }),
+    ).toThrow(/unterminated/);
     expect(() =>
       mockScriptFromRequest(undefined, { messages: [{ role: 'user', content: '<mock>{"x":1}</mock>' }] }),
     ).toThrow(MockScriptError);
@@ -111,7 +120,10 @@ describe('mockScriptFromRequest', () => {
         wordsPerChunk: fc.integer({ min: 1, max: 50 }),
         thinking: fc.string(),
         tools: fc.array(
-          fc.record({ name: fc.string({ minLength: 1 }), arguments: fc.dictionary(fc.string(), fc.jsonValue()) }),
+          fc.record({
+            name: fc.string({ minLength: 1 }),
+            arguments: fc.dictionary(fc.string(), fc.jsonValue()),
+          }),
         ),
         ttftMs: fc.nat({ max: 1000 }),
       },

@@ -1,0 +1,214 @@
+import OpenAI from 'openai';
+import { GATEWAY_ANTHROPIC_KEY, GATEWAY_OPENAI_KEY, lastUpstreamRequest, script, startTestGateway, type TestGateway } from './support/harness';
+
+describe('OpenAI client through the gateway (openai@6 SDK)', () => {
+  let gw: TestGateway;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused-loopback', maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  describe('same format (gpt-* on an OpenAI upstream)', () => {
+    it('answers a non-streaming call and forwards the body unchanged with the gateway key', async () => {
+      const body = {
+        model: 'gpt-4o',
+        messages: [{ role: 'user' as const, content: `Say hi ${script({ text: 'Hi there, friend.' })}` }],
+        temperature: 0.3,
+        seed: 7,
+        metadata: { purpose: 'test' },
+      };
+      const res = await client.chat.completions.create(body);
+      expect(res.choices[0]?.message.content).toBe('Hi there, friend.');
+      expect(res.choices[0]?.finish_reason).toBe('stop');
+      expect(res.usage?.completion_tokens).toBeGreaterThan(0);
+      const upstream = lastUpstreamRequest(gw);
+      expect(upstream.path).toBe('/v1/chat/completions');
+      expect(upstream.body).toEqual(body);
+      expect(upstream.headers.authorization).toBe(`Bearer ${GATEWAY_OPENAI_KEY}`);
+    });
+
+    it('streams text with usage and ends with [DONE]', async () => {
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: script({ words: 40 }) }],
+      });
+      let text = '';
+      let finish: string | null = null;
+      let usage: OpenAI.CompletionUsage | undefined;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        usage = chunk.usage ?? usage;
+      }
+      expect(text.split(' ')).toHaveLength(40);
+      expect(finish).toBe('stop');
+      expect(usage?.completion_tokens).toBeGreaterThanOrEqual(40);
+    });
+
+    it('streams parallel tool calls whose arguments reassemble exactly', async () => {
+      const tools = [
+        { name: 'bash', arguments: { command: 'ls -la /tmp', timeout: 30 } },
+        { name: 'read_file', arguments: { path: '/etc/hosts' } },
+      ];
+      const stream = await client.chat.completions.create({
+        model: 'gpt-4o',
+        stream: true,
+        messages: [{ role: 'user', content: script({ tools }) }],
+        tools: tools.map((t) => ({ type: 'function' as const, function: { name: t.name, parameters: { type: 'object' } } })),
+      });
+      const calls = new Map<number, { id?: string; name?: string; args: string }>();
+      let finish: string | null = null;
+      for await (const chunk of stream) {
+        for (const tc of chunk.choices[0]?.delta.tool_calls ?? []) {
+          const call = calls.get(tc.index) ?? { args: '' };
+          call.id ??= tc.id;
+          call.name ??= tc.function?.name;
+          call.args += tc.function?.arguments ?? '';
+          calls.set(tc.index, call);
+        }
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      expect(finish).toBe('tool_calls');
+      expect([...calls.values()].map((c) => [c.name, JSON.parse(c.args) as unknown])).toEqual(
+        tools.map((t) => [t.name, t.arguments]),
+      );
+      expect([...calls.values()].every((c) => typeof c.id === 'string')).toBe(true);
+    });
+
+    it.each([
+      [400, 'invalid_request_error'],
+      [401, 'authentication_error'],
+      [404, 'not_found_error'],
+      [500, 'api_error'],
+      [503, 'overloaded_error'],
+    ])('passes an upstream %i through with its status and body', async (status, errorType) => {
+      const error = await client.chat.completions
+        .create({ model: 'gpt-4o', messages: [{ role: 'user', content: script({ status, errorType }) }] })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(status);
+    });
+
+    it('keeps retry-after on an upstream 429', async () => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gpt-4o',
+          messages: [{ role: 'user', content: script({ status: 429, retryAfter: 17, errorMessage: 'slow down' }) }],
+        }),
+      });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('17');
+      const body = (await res.json()) as { error: { message: string } };
+      expect(body.error.message).toBe('slow down');
+    });
+  });
+
+  describe('cross format (claude-* on an Anthropic upstream)', () => {
+    it('converts a non-streaming call both ways', async () => {
+      const res = await client.chat.completions.create({
+        model: 'claude-sonnet-4-5',
+        messages: [
+          { role: 'system', content: 'You are terse.' },
+          { role: 'user', content: `Hello ${script({ text: 'Converted reply.' })}` },
+        ],
+        stop: ['END'],
+        max_completion_tokens: 300,
+      });
+      expect(res.choices[0]?.message.content).toBe('Converted reply.');
+      expect(res.choices[0]?.finish_reason).toBe('stop');
+      expect(res.usage?.prompt_tokens).toBeGreaterThan(0);
+      const upstream = lastUpstreamRequest(gw);
+      expect(upstream.path).toBe('/v1/messages');
+      expect(upstream.headers['x-api-key']).toBe(GATEWAY_ANTHROPIC_KEY);
+      expect(upstream.headers['anthropic-version']).toBe('2023-06-01');
+      expect(upstream.body).toMatchObject({
+        model: 'claude-sonnet-4-5',
+        system: 'You are terse.',
+        max_tokens: 300,
+        stop_sequences: ['END'],
+      });
+    });
+
+    it('streams converted text, thinking dropped, usage reported', async () => {
+      const stream = await client.chat.completions.create({
+        model: 'claude-haiku-4-5',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: script({ words: 12, thinking: 'Let me think about it.' }) }],
+      });
+      let text = '';
+      let usage: OpenAI.CompletionUsage | undefined;
+      let finish: string | null = null;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+        usage = chunk.usage ?? usage;
+      }
+      expect(text.split(' ')).toHaveLength(12);
+      expect(text).not.toContain('think');
+      expect(finish).toBe('stop');
+      expect(usage?.completion_tokens).toBeGreaterThanOrEqual(12);
+    });
+
+    it('streams converted parallel tool calls', async () => {
+      const tools = [
+        { name: 'bash', arguments: { command: 'echo "quoted \\" text"' } },
+        { name: 'grep', arguments: { pattern: 'a.*b', path: '.' } },
+      ];
+      const stream = await client.chat.completions.create({
+        model: 'claude-sonnet-4-5',
+        stream: true,
+        messages: [{ role: 'user', content: script({ text: 'Running tools.', tools }) }],
+        tools: tools.map((t) => ({ type: 'function' as const, function: { name: t.name, parameters: { type: 'object' } } })),
+      });
+      const args = new Map<number, string>();
+      const names = new Map<number, string>();
+      let text = '';
+      let finish: string | null = null;
+      for await (const chunk of stream) {
+        text += chunk.choices[0]?.delta.content ?? '';
+        for (const tc of chunk.choices[0]?.delta.tool_calls ?? []) {
+          if (tc.function?.name !== undefined) names.set(tc.index, tc.function.name);
+          args.set(tc.index, (args.get(tc.index) ?? '') + (tc.function?.arguments ?? ''));
+        }
+        finish = chunk.choices[0]?.finish_reason ?? finish;
+      }
+      expect(text).toBe('Running tools.');
+      expect(finish).toBe('tool_calls');
+      expect([...names.values()]).toEqual(['bash', 'grep']);
+      expect([...args.values()].map((a) => JSON.parse(a) as unknown)).toEqual(tools.map((t) => t.arguments));
+    });
+
+    it('converts an upstream Anthropic error into the OpenAI shape, keeping the status', async () => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'claude-sonnet-4-5',
+          messages: [{ role: 'user', content: script({ status: 529, errorType: 'overloaded_error', retryAfter: 3 }) }],
+        }),
+      });
+      expect(res.status).toBe(529);
+      expect(res.headers.get('retry-after')).toBe('3');
+      const body = (await res.json()) as { error: { type: string; code: string } };
+      expect(body.error).toMatchObject({ type: 'server_error', code: 'overloaded' });
+    });
+
+    it('rejects what cannot be converted with a 400 naming the field', async () => {
+      const error = await client.chat.completions
+        .create({ model: 'claude-sonnet-4-5', n: 2, messages: [{ role: 'user', content: 'hi' }] })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
+    });
+  });
+});
