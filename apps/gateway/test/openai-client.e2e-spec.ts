@@ -115,7 +115,7 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
   describe('cross format (claude-* on an Anthropic upstream)', () => {
     it('converts a non-streaming call both ways', async () => {
       const res = await client.chat.completions.create({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-test-sonnet',
         messages: [
           { role: 'system', content: 'You are terse.' },
           { role: 'user', content: `Hello ${script({ text: 'Converted reply.' })}` },
@@ -131,7 +131,7 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
       expect(upstream.headers['x-api-key']).toBe(GATEWAY_ANTHROPIC_KEY);
       expect(upstream.headers['anthropic-version']).toBe('2023-06-01');
       expect(upstream.body).toMatchObject({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-test-sonnet',
         system: 'You are terse.',
         max_tokens: 300,
         stop_sequences: ['END'],
@@ -140,7 +140,7 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
 
     it('streams converted text, thinking dropped, usage reported', async () => {
       const stream = await client.chat.completions.create({
-        model: 'claude-haiku-4-5',
+        model: 'claude-test-haiku',
         stream: true,
         stream_options: { include_usage: true },
         messages: [{ role: 'user', content: script({ words: 12, thinking: 'Let me think about it.' }) }],
@@ -165,7 +165,7 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
         { name: 'grep', arguments: { pattern: 'a.*b', path: '.' } },
       ];
       const stream = await client.chat.completions.create({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-test-sonnet',
         stream: true,
         messages: [{ role: 'user', content: script({ text: 'Running tools.', tools }) }],
         tools: tools.map((t) => ({ type: 'function' as const, function: { name: t.name, parameters: { type: 'object' } } })),
@@ -193,7 +193,7 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
-          model: 'claude-sonnet-4-5',
+          model: 'claude-test-sonnet',
           messages: [{ role: 'user', content: script({ status: 529, errorType: 'overloaded_error', retryAfter: 3 }) }],
         }),
       });
@@ -205,7 +205,7 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
 
     it('rejects what cannot be converted with a 400 naming the field', async () => {
       const error = await client.chat.completions
-        .create({ model: 'claude-sonnet-4-5', n: 2, messages: [{ role: 'user', content: 'hi' }] })
+        .create({ model: 'claude-test-sonnet', n: 2, messages: [{ role: 'user', content: 'hi' }] })
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(OpenAI.BadRequestError);
       expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');

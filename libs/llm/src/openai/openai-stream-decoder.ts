@@ -63,6 +63,7 @@ export class OpenAIStreamDecoder {
   /** Transcodes one chunk; returns the canonical events it completes (possibly none). */
   push(chunk: OpenAIChunk): AnthropicStreamEvent[] {
     if (this.ended) throw new ProtocolViolation('chunk after the end of the stream');
+    if (!Array.isArray(chunk.choices)) throw new ProtocolViolation('chunk without a choices array');
     const out: AnthropicStreamEvent[] = [];
     if (!this.started) {
       this.started = true;

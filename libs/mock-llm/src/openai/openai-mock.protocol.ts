@@ -104,12 +104,15 @@ export const openAiMockProtocol: MockProtocol = {
   },
 
   errorBody(error: MockErrorSpec) {
-    const { type, code } = defaults(error.status);
-    return JSON.stringify(errorPayload(error.type ?? type, error.message, code));
+    const fallback = defaults(error.status);
+    return JSON.stringify(
+      errorPayload(error.type ?? fallback.type, error.message ?? fallback.message, fallback.code),
+    );
   },
 
   inBandError(type, message) {
-    return `data: ${JSON.stringify(errorPayload(type ?? DEFAULT_IN_BAND_ERROR_TYPE, message, null))}\n\n`;
+    const fallback = defaults(STATUS_SERVER_ERROR);
+    return `data: ${JSON.stringify(errorPayload(type ?? DEFAULT_IN_BAND_ERROR_TYPE, message ?? fallback.message, null))}\n\n`;
   },
 
   inBandErrorStatus() {
@@ -127,13 +130,30 @@ function usage(promptTokens: number, completionTokens: number): Record<string, n
   };
 }
 
-function defaults(status: number): { type: string; code: string | null } {
-  if (status === STATUS_UNAUTHORIZED) return { type: 'invalid_request_error', code: 'invalid_api_key' };
-  if (status === STATUS_RATE_LIMITED) return { type: 'requests', code: 'rate_limit_exceeded' };
-  if (status >= FIRST_SERVER_STATUS) return { type: 'server_error', code: null };
-  return { type: 'invalid_request_error', code: null };
+/** OpenAI-style error type, code and message of a status. */
+interface ErrorDefaults {
+  type: string;
+  code: string | null;
+  message: string;
 }
 
-function errorPayload(type: string, message: string | undefined, code: string | null): object {
-  return { error: { message: message ?? `Mock ${type}`, type, param: null, code } };
+function defaults(status: number): ErrorDefaults {
+  if (status === STATUS_UNAUTHORIZED) {
+    return { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided.' };
+  }
+  if (status === STATUS_RATE_LIMITED) {
+    return { type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached (mock).' };
+  }
+  if (status >= FIRST_SERVER_STATUS) {
+    return {
+      type: 'server_error',
+      code: null,
+      message: 'The server had an error processing your request (mock).',
+    };
+  }
+  return { type: 'invalid_request_error', code: null, message: `Invalid request (mock, HTTP ${status}).` };
+}
+
+function errorPayload(type: string, message: string, code: string | null): object {
+  return { error: { message, type, param: null, code } };
 }
