@@ -34,7 +34,7 @@ export async function startTestGateway(overrides: Env = {}, mock?: MockLlmHandle
     ...overrides,
   };
   const app = await createGatewayApp(env);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(0, env.HOST ?? '127.0.0.1');
   const address = app.getHttpServer().address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${address.port}`,
