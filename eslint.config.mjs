@@ -39,7 +39,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [deepImport],
-          paths: names.map((name) => ({ name, message: 'This import points against the dependency direction.' })),
+          paths: names.map((name) => ({
+            name,
+            message: 'This import points against the dependency direction.',
+          })),
         },
       ],
     },

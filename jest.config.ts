@@ -32,7 +32,15 @@ const swc: Config['transform'] = {
 };
 
 /** ESM-only packages in node_modules that must go through the transform. */
-const ESM_PACKAGES = ['@nestjs', 'file-type', 'strtok3', 'token-types', 'peek-readable', 'uint8array-extras', '@tokenizer'];
+const ESM_PACKAGES = [
+  '@nestjs',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'peek-readable',
+  'uint8array-extras',
+  '@tokenizer',
+];
 
 const common = {
   rootDir: __dirname,

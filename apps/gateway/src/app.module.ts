@@ -13,7 +13,12 @@ import { ModelsController } from './llm/models.controller';
 import { EmbeddedMockService } from './mock/embedded-mock.service';
 
 /** Every configuration namespace of the gateway, loaded from one environment. */
-export const CONFIG_NAMESPACES = [gatewayConfig, upstreamConfig, controlPlaneConfig, observabilityConfig] as const;
+export const CONFIG_NAMESPACES = [
+  gatewayConfig,
+  upstreamConfig,
+  controlPlaneConfig,
+  observabilityConfig,
+] as const;
 
 /** The gateway's composition root. */
 @Module({})

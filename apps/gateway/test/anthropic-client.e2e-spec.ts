@@ -31,7 +31,11 @@ describe('Anthropic client through the gateway (@anthropic-ai/sdk)', () => {
           {
             role: 'user',
             content: [
-              { type: 'text', text: `Look ${script({ text: 'Seen.' })}`, cache_control: { type: 'ephemeral' } },
+              {
+                type: 'text',
+                text: `Look ${script({ text: 'Seen.' })}`,
+                cache_control: { type: 'ephemeral' },
+              },
               { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
             ],
           },
@@ -70,7 +74,9 @@ describe('Anthropic client through the gateway (@anthropic-ai/sdk)', () => {
         model: 'claude-test-opus',
         max_tokens: 4000,
         stream: true,
-        messages: [{ role: 'user', content: script({ thinking: 'Consider the options carefully.', words: 9 }) }],
+        messages: [
+          { role: 'user', content: script({ thinking: 'Consider the options carefully.', words: 9 }) },
+        ],
       };
       const init = {
         method: 'POST',
@@ -137,7 +143,9 @@ describe('Anthropic client through the gateway (@anthropic-ai/sdk)', () => {
         body: JSON.stringify({
           model: 'claude-test-sonnet',
           max_tokens: 10,
-          messages: [{ role: 'user', content: script({ status: 529, errorType: 'overloaded_error', retryAfter: 9 }) }],
+          messages: [
+            { role: 'user', content: script({ status: 529, errorType: 'overloaded_error', retryAfter: 9 }) },
+          ],
         }),
       });
       expect(res.status).toBe(529);
@@ -202,12 +210,17 @@ describe('Anthropic client through the gateway (@anthropic-ai/sdk)', () => {
         body: JSON.stringify({
           model: 'gpt-4o',
           max_tokens: 10,
-          messages: [{ role: 'user', content: script({ status: 429, retryAfter: 5, errorMessage: 'quota' }) }],
+          messages: [
+            { role: 'user', content: script({ status: 429, retryAfter: 5, errorMessage: 'quota' }) },
+          ],
         }),
       });
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('5');
-      expect(await res.json()).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'quota' } });
+      expect(await res.json()).toEqual({
+        type: 'error',
+        error: { type: 'rate_limit_error', message: 'quota' },
+      });
     });
 
     it('rejects count_tokens for a model not served over the Anthropic API', async () => {

@@ -1,15 +1,33 @@
 import { InvalidConfigException } from '@warden/config';
 import { createGatewayApp } from '../src/configure-app';
-import { GATEWAY_ANTHROPIC_KEY, lastUpstreamRequest, startTestGateway, type TestGateway } from './support/harness';
+import {
+  GATEWAY_ANTHROPIC_KEY,
+  lastUpstreamRequest,
+  startTestGateway,
+  type TestGateway,
+} from './support/harness';
 
 const PROXY_KEY = 'wk-test-proxy-key-0123456789';
 const OTHER_KEY = 'wk-test-proxy-key-abcdefghij';
 
 const openaiBody = JSON.stringify({ model: 'mock-small', messages: [{ role: 'user', content: 'hi' }] });
-const anthropicBody = JSON.stringify({ model: 'mock-small', max_tokens: 20, messages: [{ role: 'user', content: 'hi' }] });
+const anthropicBody = JSON.stringify({
+  model: 'mock-small',
+  max_tokens: 20,
+  messages: [{ role: 'user', content: 'hi' }],
+});
 
-function post(url: string, path: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+function post(
+  url: string,
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
 }
 
 describe('client authentication', () => {
@@ -42,15 +60,23 @@ describe('client authentication', () => {
     });
     const anthropic = await post(gw.url, '/v1/messages', anthropicBody, headers);
     expect(anthropic.status).toBe(401);
-    expect(await anthropic.json()).toEqual({ type: 'error', error: { type: 'authentication_error', message } });
+    expect(await anthropic.json()).toEqual({
+      type: 'error',
+      error: { type: 'authentication_error', message },
+    });
     const models = await fetch(`${gw.url}/v1/models`, { headers });
     expect(models.status).toBe(401);
   });
 
   it('never forwards the proxy key upstream', async () => {
-    await post(gw.url, '/v1/messages', JSON.stringify({ ...JSON.parse(anthropicBody), model: 'claude-test' }), {
-      'x-api-key': PROXY_KEY,
-    });
+    await post(
+      gw.url,
+      '/v1/messages',
+      JSON.stringify({ ...JSON.parse(anthropicBody), model: 'claude-test' }),
+      {
+        'x-api-key': PROXY_KEY,
+      },
+    );
     const upstream = lastUpstreamRequest(gw);
     expect(upstream.headers['x-api-key']).toBe(GATEWAY_ANTHROPIC_KEY);
     expect(JSON.stringify(upstream.headers)).not.toContain(PROXY_KEY);
@@ -61,8 +87,15 @@ describe('AUTH_MODE passthrough and both', () => {
   it('passthrough forwards the client credential, proxy key in x-warden-api-key', async () => {
     const gw = await startTestGateway({ PROXY_API_KEYS: PROXY_KEY, AUTH_MODE: 'passthrough' });
     try {
-      const body = JSON.stringify({ model: 'claude-test', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
-      const ok = await post(gw.url, '/v1/messages', body, { 'x-api-key': 'sk-ant-client-own', 'x-warden-api-key': PROXY_KEY });
+      const body = JSON.stringify({
+        model: 'claude-test',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'x' }],
+      });
+      const ok = await post(gw.url, '/v1/messages', body, {
+        'x-api-key': 'sk-ant-client-own',
+        'x-warden-api-key': PROXY_KEY,
+      });
       expect(ok.status).toBe(200);
       expect(lastUpstreamRequest(gw).headers['x-api-key']).toBe('sk-ant-client-own');
       const oauth = await post(gw.url, '/v1/messages', body, {
@@ -82,9 +115,13 @@ describe('AUTH_MODE passthrough and both', () => {
     const gw = await startTestGateway({ PROXY_API_KEYS: PROXY_KEY, AUTH_MODE: 'both' });
     try {
       const body = JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });
-      expect((await post(gw.url, '/v1/chat/completions', body, { authorization: `Bearer ${PROXY_KEY}` })).status).toBe(200);
+      expect(
+        (await post(gw.url, '/v1/chat/completions', body, { authorization: `Bearer ${PROXY_KEY}` })).status,
+      ).toBe(200);
       expect(lastUpstreamRequest(gw).headers.authorization).toBe('Bearer sk-gateway-openai-test-key');
-      expect((await post(gw.url, '/v1/chat/completions', body, { authorization: 'Bearer sk-own' })).status).toBe(200);
+      expect(
+        (await post(gw.url, '/v1/chat/completions', body, { authorization: 'Bearer sk-own' })).status,
+      ).toBe(200);
       expect(lastUpstreamRequest(gw).headers.authorization).toBe('Bearer sk-own');
       expect((await post(gw.url, '/v1/chat/completions', body)).status).toBe(401);
     } finally {
@@ -96,11 +133,15 @@ describe('AUTH_MODE passthrough and both', () => {
     await expect(createGatewayApp({ NODE_ENV: 'production', LOG_LEVEL: 'fatal' })).rejects.toThrow(
       InvalidConfigException,
     );
-    await expect(createGatewayApp({ NODE_ENV: 'production', LOG_LEVEL: 'fatal' })).rejects.toThrow(/PROXY_API_KEYS/);
+    await expect(createGatewayApp({ NODE_ENV: 'production', LOG_LEVEL: 'fatal' })).rejects.toThrow(
+      /PROXY_API_KEYS/,
+    );
   });
 
   it('fails fast on an invalid variable, naming it', async () => {
-    await expect(createGatewayApp({ PORT: 'eighty', LOG_LEVEL: 'fatal' })).rejects.toThrow(/PORT \("eighty"\)/);
+    await expect(createGatewayApp({ PORT: 'eighty', LOG_LEVEL: 'fatal' })).rejects.toThrow(
+      /PORT \("eighty"\)/,
+    );
   });
 });
 
@@ -115,17 +156,25 @@ describe('request limits and validation', () => {
   });
 
   it('answers 413 in each API shape for a body over MAX_REQUEST_BYTES', async () => {
-    const big = JSON.stringify({ model: 'mock-small', messages: [{ role: 'user', content: 'x'.repeat(4096) }] });
+    const big = JSON.stringify({
+      model: 'mock-small',
+      messages: [{ role: 'user', content: 'x'.repeat(4096) }],
+    });
     const openai = await post(gw.url, '/v1/chat/completions', big);
     expect(openai.status).toBe(413);
-    expect(await openai.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'request_too_large' } });
+    expect(await openai.json()).toMatchObject({
+      error: { type: 'invalid_request_error', code: 'request_too_large' },
+    });
     const anthropic = await post(gw.url, '/v1/messages', big);
     expect(anthropic.status).toBe(413);
     expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'request_too_large' } });
   });
 
   it('answers 413 for a chunked body that grows past the limit', async () => {
-    const chunks = [Buffer.from('{"model":"mock-small","messages":[{"role":"user","content":"'), Buffer.alloc(4096, 'y')];
+    const chunks = [
+      Buffer.from('{"model":"mock-small","messages":[{"role":"user","content":"'),
+      Buffer.alloc(4096, 'y'),
+    ];
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         for (const c of chunks) controller.enqueue(c);
@@ -137,7 +186,7 @@ describe('request limits and validation', () => {
       headers: { 'content-type': 'application/json' },
       body,
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(res.status).toBe(413);
   });
 
@@ -166,7 +215,11 @@ describe('request limits and validation', () => {
   });
 
   it('answers 404 in the client shape for a model nothing serves, naming it', async () => {
-    const openai = await post(gw.url, '/v1/chat/completions', openaiBody.replace('mock-small', 'llama-unknown'));
+    const openai = await post(
+      gw.url,
+      '/v1/chat/completions',
+      openaiBody.replace('mock-small', 'llama-unknown'),
+    );
     expect(openai.status).toBe(404);
     expect(await openai.json()).toEqual({
       error: {
@@ -176,13 +229,21 @@ describe('request limits and validation', () => {
         code: 'model_not_found',
       },
     });
-    const anthropic = await post(gw.url, '/v1/messages', anthropicBody.replace('mock-small', 'llama-unknown'));
+    const anthropic = await post(
+      gw.url,
+      '/v1/messages',
+      anthropicBody.replace('mock-small', 'llama-unknown'),
+    );
     expect(anthropic.status).toBe(404);
     expect(await anthropic.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
   });
 
   it('routes an explicit provider prefix, stripping it upstream', async () => {
-    const res = await post(gw.url, '/v1/chat/completions', openaiBody.replace('mock-small', 'openai/my-finetune'));
+    const res = await post(
+      gw.url,
+      '/v1/chat/completions',
+      openaiBody.replace('mock-small', 'openai/my-finetune'),
+    );
     expect(res.status).toBe(200);
     expect((lastUpstreamRequest(gw).body as { model: string }).model).toBe('my-finetune');
   });
@@ -192,7 +253,9 @@ describe('request limits and validation', () => {
     try {
       const res = await post(down.url, '/v1/chat/completions', openaiBody.replace('mock-small', 'gpt-4o'));
       expect(res.status).toBe(502);
-      expect(await res.json()).toMatchObject({ error: { type: 'server_error', code: 'upstream_unreachable' } });
+      expect(await res.json()).toMatchObject({
+        error: { type: 'server_error', code: 'upstream_unreachable' },
+      });
     } finally {
       await down.close();
     }

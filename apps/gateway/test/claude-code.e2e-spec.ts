@@ -41,7 +41,10 @@ describe('the real Claude Code CLI through the gateway', () => {
 
   it('answers `claude -p` from a claude-* model on the Anthropic upstream, with Claude Code headers kept', async () => {
     const before = gw.mock.requests.length;
-    const out = await claude(`Reply please ${script({ text: 'Warden relayed this answer.' })}`, 'claude-sonnet-4-5');
+    const out = await claude(
+      `Reply please ${script({ text: 'Warden relayed this answer.' })}`,
+      'claude-sonnet-4-5',
+    );
     expect(out.trim()).toBe('Warden relayed this answer.');
     const calls = gw.mock.requests.slice(before).filter((r) => r.path === '/v1/messages');
     expect(calls.length).toBeGreaterThan(0);

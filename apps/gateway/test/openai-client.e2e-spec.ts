@@ -1,5 +1,12 @@
 import OpenAI from 'openai';
-import { GATEWAY_ANTHROPIC_KEY, GATEWAY_OPENAI_KEY, lastUpstreamRequest, script, startTestGateway, type TestGateway } from './support/harness';
+import {
+  GATEWAY_ANTHROPIC_KEY,
+  GATEWAY_OPENAI_KEY,
+  lastUpstreamRequest,
+  script,
+  startTestGateway,
+  type TestGateway,
+} from './support/harness';
 
 describe('OpenAI client through the gateway (openai@6 SDK)', () => {
   let gw: TestGateway;
@@ -61,7 +68,10 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
         model: 'gpt-4o',
         stream: true,
         messages: [{ role: 'user', content: script({ tools }) }],
-        tools: tools.map((t) => ({ type: 'function' as const, function: { name: t.name, parameters: { type: 'object' } } })),
+        tools: tools.map((t) => ({
+          type: 'function' as const,
+          function: { name: t.name, parameters: { type: 'object' } },
+        })),
       });
       const calls = new Map<number, { id?: string; name?: string; args: string }>();
       let finish: string | null = null;
@@ -102,7 +112,9 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           model: 'gpt-4o',
-          messages: [{ role: 'user', content: script({ status: 429, retryAfter: 17, errorMessage: 'slow down' }) }],
+          messages: [
+            { role: 'user', content: script({ status: 429, retryAfter: 17, errorMessage: 'slow down' }) },
+          ],
         }),
       });
       expect(res.status).toBe(429);
@@ -168,7 +180,10 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
         model: 'claude-test-sonnet',
         stream: true,
         messages: [{ role: 'user', content: script({ text: 'Running tools.', tools }) }],
-        tools: tools.map((t) => ({ type: 'function' as const, function: { name: t.name, parameters: { type: 'object' } } })),
+        tools: tools.map((t) => ({
+          type: 'function' as const,
+          function: { name: t.name, parameters: { type: 'object' } },
+        })),
       });
       const args = new Map<number, string>();
       const names = new Map<number, string>();
@@ -194,7 +209,9 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
           model: 'claude-test-sonnet',
-          messages: [{ role: 'user', content: script({ status: 529, errorType: 'overloaded_error', retryAfter: 3 }) }],
+          messages: [
+            { role: 'user', content: script({ status: 529, errorType: 'overloaded_error', retryAfter: 3 }) },
+          ],
         }),
       });
       expect(res.status).toBe(529);

@@ -11,7 +11,9 @@ export const controlPlaneConfig = defineEnvConfig(
       .describe('Largest non-streaming upstream response accepted (larger ones fail with 502).'),
     MAX_SSE_FRAME_BYTES: env
       .int(16 * MIB, 1024)
-      .describe('Largest single SSE frame accepted from an upstream stream (larger ends the stream with an error).'),
+      .describe(
+        'Largest single SSE frame accepted from an upstream stream (larger ends the stream with an error).',
+      ),
   },
   (e) => ({ maxResponseBytes: e.MAX_RESPONSE_BYTES, maxSseFrameBytes: e.MAX_SSE_FRAME_BYTES }),
 );

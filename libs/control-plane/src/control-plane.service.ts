@@ -71,7 +71,9 @@ export class ControlPlaneService {
       ctx.abort(new UpstreamException('timeout', ctx.route.provider.name, 'request timeout reached'));
     }, ctx.route.timeouts.totalMs);
     try {
-      const request = this.policies.hasRequestHooks ? await this.policies.onRequest(ctx, call.request) : call.request;
+      const request = this.policies.hasRequestHooks
+        ? await this.policies.onRequest(ctx, call.request)
+        : call.request;
       const body = this.upstreamBody(ctx, request, request !== call.request);
       const upstream = await this.send(ctx, body);
       res.setHeader(CALL_ID_HEADER, ctx.callId);
@@ -80,7 +82,10 @@ export class ControlPlaneService {
       if (call.stream && isSse) return await this.relayStream(ctx, upstream, res);
       if (isSse) {
         upstream.body.destroy();
-        throw new GatewayException(GatewayErrorCode.UpstreamBadResponse, 'upstream streamed a non-streaming call');
+        throw new GatewayException(
+          GatewayErrorCode.UpstreamBadResponse,
+          'upstream streamed a non-streaming call',
+        );
       }
       await this.relayWhole(ctx, upstream, res);
     } finally {
@@ -112,9 +117,13 @@ export class ControlPlaneService {
   private createContext(call: IncomingCall, res: ServerResponse): CallContext {
     const route = this.router.resolve(call.model);
     if (route === undefined) {
-      throw new GatewayException(GatewayErrorCode.ModelNotFound, `The model '${call.model}' is not served by this gateway`, {
-        param: 'model',
-      });
+      throw new GatewayException(
+        GatewayErrorCode.ModelNotFound,
+        `The model '${call.model}' is not served by this gateway`,
+        {
+          param: 'model',
+        },
+      );
     }
     const controller = new AbortController();
     const callId = randomUUID();
@@ -153,7 +162,10 @@ export class ControlPlaneService {
       return JSON.stringify(converted);
     } catch (error) {
       if (error instanceof ConversionError) {
-        throw new GatewayException(GatewayErrorCode.InvalidRequest, error.message, { param: error.param, cause: error });
+        throw new GatewayException(GatewayErrorCode.InvalidRequest, error.message, {
+          param: error.param,
+          cause: error,
+        });
       }
       throw error;
     }
@@ -204,7 +216,10 @@ export class ControlPlaneService {
 
   private async relayError(ctx: CallContext, upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
     const data = await this.readWhole(upstream, MAX_ERROR_BODY_BYTES);
-    const headers: OutgoingHttpHeaders = clientResponseHeaders(upstream.headers, ctx.clientFormat === ctx.upstreamFormat);
+    const headers: OutgoingHttpHeaders = clientResponseHeaders(
+      upstream.headers,
+      ctx.clientFormat === ctx.upstreamFormat,
+    );
     let out: Buffer | string = data;
     if (ctx.clientFormat !== ctx.upstreamFormat) {
       let parsed: unknown;
@@ -213,7 +228,9 @@ export class ControlPlaneService {
       } catch {
         parsed = { error: { message: data.toString('utf8').slice(0, 500) } };
       }
-      out = JSON.stringify(convertUpstreamError(parsed, upstream.status, ctx.upstreamFormat, ctx.clientFormat));
+      out = JSON.stringify(
+        convertUpstreamError(parsed, upstream.status, ctx.upstreamFormat, ctx.clientFormat),
+      );
       headers['content-type'] = 'application/json';
     }
     headers['content-length'] = Buffer.byteLength(out);
@@ -222,7 +239,11 @@ export class ControlPlaneService {
     this.logger.debug(`call ${ctx.callId} ${ctx.model}: upstream error ${upstream.status}`);
   }
 
-  private async relayStream(ctx: CallContext, upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
+  private async relayStream(
+    ctx: CallContext,
+    upstream: UpstreamResponse,
+    res: ServerResponse,
+  ): Promise<void> {
     res.writeHead(200, {
       ...clientResponseHeaders(upstream.headers, false),
       'content-type': 'text/event-stream; charset=utf-8',
@@ -242,13 +263,20 @@ export class ControlPlaneService {
   private createRelay(ctx: CallContext): FrameRelay {
     const sameFormat = ctx.clientFormat === ctx.upstreamFormat;
     if (sameFormat && !this.policies.hasResponseHooks) {
-      return ctx.clientFormat === 'anthropic' ? new AnthropicPassthroughRelay() : new OpenAIPassthroughRelay();
+      return ctx.clientFormat === 'anthropic'
+        ? new AnthropicPassthroughRelay()
+        : new OpenAIPassthroughRelay();
     }
     const streamOptions = ctx.request.stream_options;
     const includeUsage = isJsonObject(streamOptions) && streamOptions.include_usage === true;
-    return new TranscodingRelay(ctx.upstreamFormat, ctx.clientFormat, this.policies.createStreamTransform(ctx), {
-      includeUsage,
-    });
+    return new TranscodingRelay(
+      ctx.upstreamFormat,
+      ctx.clientFormat,
+      this.policies.createStreamTransform(ctx),
+      {
+        includeUsage,
+      },
+    );
   }
 
   private async relayWhole(ctx: CallContext, upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
@@ -296,17 +324,27 @@ function parseUpstreamJson(data: Buffer): JsonObject {
   try {
     parsed = JSON.parse(data.toString('utf8'));
   } catch (error) {
-    throw new GatewayException(GatewayErrorCode.UpstreamBadResponse, 'upstream returned a body that is not JSON', {
-      cause: error,
-    });
+    throw new GatewayException(
+      GatewayErrorCode.UpstreamBadResponse,
+      'upstream returned a body that is not JSON',
+      {
+        cause: error,
+      },
+    );
   }
   if (!isJsonObject(parsed)) {
-    throw new GatewayException(GatewayErrorCode.UpstreamBadResponse, 'upstream returned a JSON body that is not an object');
+    throw new GatewayException(
+      GatewayErrorCode.UpstreamBadResponse,
+      'upstream returned a JSON body that is not an object',
+    );
   }
   return parsed;
 }
 
-async function runTransform(transform: StreamTransform, events: AnthropicStreamEvent[]): Promise<AnthropicResponse> {
+async function runTransform(
+  transform: StreamTransform,
+  events: AnthropicStreamEvent[],
+): Promise<AnthropicResponse> {
   const assembler = new MessageAssembler();
   for (const event of events) {
     for (const out of await transform.push(event)) assembler.push(out);

@@ -5,7 +5,9 @@ import { z } from 'zod';
 export const upstreamConfig = defineEnvConfig(
   'upstream',
   {
-    OPENAI_API_KEY: env.optional().describe('Key the gateway uses for OpenAI upstream calls (not with AUTH_MODE=passthrough).'),
+    OPENAI_API_KEY: env
+      .optional()
+      .describe('Key the gateway uses for OpenAI upstream calls (not with AUTH_MODE=passthrough).'),
     ANTHROPIC_API_KEY: env
       .optional()
       .describe('Key the gateway uses for Anthropic upstream calls (not with AUTH_MODE=passthrough).'),
@@ -18,7 +20,9 @@ export const upstreamConfig = defineEnvConfig(
     ROUTES_CONFIG: z
       .string()
       .default('config/routes.yaml')
-      .describe('YAML file with extra providers, model routes, per-route timeouts and the advertised model list.'),
+      .describe(
+        'YAML file with extra providers, model routes, per-route timeouts and the advertised model list.',
+      ),
     ANTHROPIC_VERSION: z
       .string()
       .default('2023-06-01')
@@ -29,7 +33,9 @@ export const upstreamConfig = defineEnvConfig(
     UPSTREAM_CONNECT_TIMEOUT_MS: env.int(10_000, 1).describe('Timeout to open a connection to an upstream.'),
     FIRST_TOKEN_TIMEOUT_MS: env
       .int(300_000, 1)
-      .describe('Timeout from sending a request until the first response byte (headers for non-streaming calls).'),
+      .describe(
+        'Timeout from sending a request until the first response byte (headers for non-streaming calls).',
+      ),
     STREAM_IDLE_TIMEOUT_MS: env
       .int(300_000, 1)
       .describe('Longest silence allowed between two chunks of an upstream response.'),

@@ -18,7 +18,11 @@ import { ENV, type Env } from '@warden/config';
       useFactory: (cfg: ConfigType<typeof upstreamConfig>, env: Env) => {
         const file = loadRoutesFile(cfg.routesFile, env);
         const router = new ModelRouter(cfg.timeouts, file);
-        router.register({ name: 'openai', baseUrls: { openai: cfg.openaiBaseUrl }, apiKey: cfg.openaiApiKey });
+        router.register({
+          name: 'openai',
+          baseUrls: { openai: cfg.openaiBaseUrl },
+          apiKey: cfg.openaiApiKey,
+        });
         router.register({
           name: 'anthropic',
           baseUrls: { anthropic: cfg.anthropicBaseUrl },

@@ -83,7 +83,10 @@ export class ClientAuthService implements OnModuleInit {
           const header = req.headers[PROXY_KEY_HEADER];
           keyId = this.match(typeof header === 'string' ? header : undefined);
           if (keyId === undefined) {
-            throw new GatewayException(GatewayErrorCode.Authentication, `Invalid or missing ${PROXY_KEY_HEADER} header`);
+            throw new GatewayException(
+              GatewayErrorCode.Authentication,
+              `Invalid or missing ${PROXY_KEY_HEADER} header`,
+            );
           }
         }
         if (presented === undefined) {

@@ -22,28 +22,34 @@ export const gatewayConfig = defineEnvConfig(
       .describe('Bind address; 0.0.0.0 exposes the gateway to the network (set PROXY_API_KEYS first).'),
     PROXY_API_KEYS: env
       .list()
-      .describe('Comma-separated client keys (Authorization: Bearer or x-api-key). Unset: loopback clients only.'),
+      .describe(
+        'Comma-separated client keys (Authorization: Bearer or x-api-key). Unset: loopback clients only.',
+      ),
     AUTH_MODE: z
       .enum(['proxy-key', 'passthrough', 'both'])
       .default('proxy-key')
       .describe(
         "proxy-key: clients send a proxy key, the gateway's provider keys go upstream; passthrough: the client's own provider credential goes upstream (proxy key, if any, in x-warden-api-key); both: a proxy key uses the gateway's keys, any other credential is passed through.",
       ),
-    MAX_REQUEST_BYTES: env.int(32 * MIB, 1024).describe('Largest request body accepted on the LLM routes (413 beyond).'),
+    MAX_REQUEST_BYTES: env
+      .int(32 * MIB, 1024)
+      .describe('Largest request body accepted on the LLM routes (413 beyond).'),
     MOCK_MODELS_ENABLED: env
       .bool(true)
       .describe('Serve mock-* models from the built-in mock LLM (in-process, loopback only).'),
   },
   (e) => {
     if (e.NODE_ENV === 'production' && e.PROXY_API_KEYS.length === 0) {
-      throw new InvalidConfigException('gateway', ['PROXY_API_KEYS (unset): must be set when NODE_ENV=production']);
+      throw new InvalidConfigException('gateway', [
+        'PROXY_API_KEYS (unset): must be set when NODE_ENV=production',
+      ]);
     }
     return {
       nodeEnv: e.NODE_ENV,
       port: e.PORT,
       host: e.HOST,
       proxyApiKeys: e.PROXY_API_KEYS,
-      authMode: e.AUTH_MODE as AuthMode,
+      authMode: e.AUTH_MODE,
       maxRequestBytes: e.MAX_REQUEST_BYTES,
       mockModelsEnabled: e.MOCK_MODELS_ENABLED,
     };

@@ -36,7 +36,9 @@ export class LlmExceptionFilter implements ExceptionFilter {
       return;
     }
     const error = this.toGatewayException(exception);
-    const body = JSON.stringify(errorBody(clientFormatOf(req), error.code, redactSecrets(error.message), error.param));
+    const body = JSON.stringify(
+      errorBody(clientFormatOf(req), error.code, redactSecrets(error.message), error.param),
+    );
     res.writeHead(statusOf(exception, error), {
       ...error.headers,
       'content-type': 'application/json',

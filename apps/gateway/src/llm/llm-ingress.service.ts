@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
-import { GatewayErrorCode, GatewayException, type CallEndpoint, type IncomingCall } from '@warden/control-plane';
+import {
+  GatewayErrorCode,
+  GatewayException,
+  type CallEndpoint,
+  type IncomingCall,
+} from '@warden/control-plane';
 import { isJsonObject, type JsonObject, type WireFormat } from '@warden/llm';
 import type { z } from 'zod';
 import { ClientAuthService } from '../auth/client-auth.service';
@@ -96,9 +101,13 @@ export function parseJsonBody(raw: Buffer, schema: z.ZodType): JsonObject {
     const issue = result.error.issues[0];
     const param = issue?.path.join('.') ?? '';
     const message = issue?.message ?? 'invalid request';
-    throw new GatewayException(GatewayErrorCode.InvalidRequest, message.startsWith(param) ? message : `${param}: ${message}`, {
-      param,
-    });
+    throw new GatewayException(
+      GatewayErrorCode.InvalidRequest,
+      message.startsWith(param) ? message : `${param}: ${message}`,
+      {
+        param,
+      },
+    );
   }
   return parsed;
 }

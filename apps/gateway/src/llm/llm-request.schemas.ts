@@ -4,7 +4,9 @@ import { z } from 'zod';
 export const openaiChatSchema = z
   .object({
     model: z.string({ error: 'model is required and must be a string' }).min(1, 'model must not be empty'),
-    messages: z.array(z.unknown(), { error: 'messages is required and must be an array' }).min(1, 'messages must not be empty'),
+    messages: z
+      .array(z.unknown(), { error: 'messages is required and must be an array' })
+      .min(1, 'messages must not be empty'),
     stream: z.boolean({ error: 'stream must be a boolean' }).nullish(),
   })
   .passthrough();

@@ -49,9 +49,13 @@ export class ModelsController {
     this.auth.authenticate(req);
     const model = this.router.models().find((m) => m.id === id);
     if (model === undefined) {
-      throw new GatewayException(GatewayErrorCode.ModelNotFound, `The model '${id}' is not served by this gateway`, {
-        param: 'model',
-      });
+      throw new GatewayException(
+        GatewayErrorCode.ModelNotFound,
+        `The model '${id}' is not served by this gateway`,
+        {
+          param: 'model',
+        },
+      );
     }
     return clientFormatOf(req) === 'anthropic' ? anthropicModel(model) : openaiModel(model);
   }

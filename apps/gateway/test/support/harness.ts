@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { startMockLlm, type MockLlmHandle, type MockRequestRecord } from '@warden/mock-llm';
@@ -35,7 +36,8 @@ export async function startTestGateway(overrides: Env = {}, mock?: MockLlmHandle
   };
   const app = await createGatewayApp(env);
   await app.listen(0, env.HOST ?? '127.0.0.1');
-  const address = app.getHttpServer().address() as AddressInfo;
+  const server = app.getHttpServer() as Server;
+  const address = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${address.port}`,
     app,

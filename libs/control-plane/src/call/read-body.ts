@@ -15,5 +15,5 @@ export async function readBodyWithin(stream: Readable, limit: number): Promise<B
     }
     chunks.push(chunk);
   }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
 }

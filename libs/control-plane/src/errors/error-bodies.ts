@@ -1,5 +1,10 @@
 import { type AnthropicErrorBody, isJsonObject, type OpenAIErrorBody, type WireFormat } from '@warden/llm';
-import { anthropicTypeForStatus, ERROR_MAPPINGS, type GatewayErrorCode, openaiTypeForAnthropic } from './gateway-error-code';
+import {
+  anthropicTypeForStatus,
+  ERROR_MAPPINGS,
+  type GatewayErrorCode,
+  openaiTypeForAnthropic,
+} from './gateway-error-code';
 
 /** The error body of `code` in `format`'s shape. */
 export function errorBody(
@@ -36,7 +41,8 @@ export function convertUpstreamError(
   if (to === 'anthropic') {
     return { type: 'error', error: { type: anthropicTypeForStatus(status), message } };
   }
-  const anthropicType = from === 'anthropic' && typeof error.type === 'string' ? error.type : anthropicTypeForStatus(status);
+  const anthropicType =
+    from === 'anthropic' && typeof error.type === 'string' ? error.type : anthropicTypeForStatus(status);
   const mapped = openaiTypeForAnthropic(anthropicType);
   return { error: { message, type: mapped.type, param: null, code: mapped.code } };
 }

@@ -1,10 +1,4 @@
-import {
-  type AnthropicStreamEvent,
-  encodeAnthropicEvent,
-  encodeOpenAIChunk,
-  OPENAI_DONE_FRAME,
-  type ErrorEvent,
-} from '@warden/llm';
+import { encodeAnthropicEvent, encodeOpenAIChunk, OPENAI_DONE_FRAME, type ErrorEvent } from '@warden/llm';
 import type { ErrorKind } from './frame-relay';
 
 const ANTHROPIC_TYPES: Record<ErrorKind, string> = {
@@ -30,7 +24,7 @@ export function errorEvent(kind: ErrorKind, message: string): ErrorEvent {
 
 /** Anthropic in-band error frame (`event: error`), which ends an Anthropic stream. */
 export function anthropicErrorFrame(kind: ErrorKind, message: string): string {
-  return encodeAnthropicEvent(errorEvent(kind, message) as AnthropicStreamEvent);
+  return encodeAnthropicEvent(errorEvent(kind, message));
 }
 
 /** OpenAI in-band error: an error object frame, then `[DONE]`. */

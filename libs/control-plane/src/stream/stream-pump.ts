@@ -18,7 +18,8 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 }
 
 function classify(error: unknown): { kind: ErrorKind; message: string } {
-  if (error instanceof ProtocolViolation) return { kind: 'protocol', message: `invalid upstream stream: ${error.message}` };
+  if (error instanceof ProtocolViolation)
+    return { kind: 'protocol', message: `invalid upstream stream: ${error.message}` };
   if (error instanceof UpstreamException) {
     const timeout = error.failure.endsWith('timeout');
     return { kind: timeout ? 'timeout' : 'upstream', message: error.message };
@@ -41,7 +42,13 @@ export async function pumpStream(
   const decoder = new SseDecoder({ maxFrameBytes: options.maxFrameBytes });
   const outcome: StreamOutcome = { status: 'completed' };
   const firstToken = setTimeout(() => {
-    ctx.abort(new UpstreamException('first-token-timeout', ctx.route.provider.name, 'no first token before the deadline'));
+    ctx.abort(
+      new UpstreamException(
+        'first-token-timeout',
+        ctx.route.provider.name,
+        'no first token before the deadline',
+      ),
+    );
   }, options.firstTokenMs);
   try {
     for await (const chunk of upstream.body as AsyncIterable<Buffer>) {

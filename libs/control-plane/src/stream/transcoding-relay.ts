@@ -150,7 +150,9 @@ export class TranscodingRelay implements FrameRelay {
   ) {
     this.source = upstreamFormat === 'anthropic' ? new AnthropicEventSource() : new OpenAIChunkSource();
     this.sink =
-      clientFormat === 'anthropic' ? new AnthropicSink(this.usage) : new OpenAISink(this.usage, options.includeUsage);
+      clientFormat === 'anthropic'
+        ? new AnthropicSink(this.usage)
+        : new OpenAISink(this.usage, options.includeUsage);
   }
 
   get finished(): boolean {
@@ -177,7 +179,8 @@ export class TranscodingRelay implements FrameRelay {
   private finish(text: string, held: AnthropicStreamEvent[]): string {
     let out = text;
     for (const event of held) out += this.sink.write(event);
-    if (!this.sink.finished) throw new ProtocolViolation('upstream stream ended before the message was complete');
+    if (!this.sink.finished)
+      throw new ProtocolViolation('upstream stream ended before the message was complete');
     return out;
   }
 

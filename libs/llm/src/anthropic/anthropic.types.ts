@@ -92,13 +92,7 @@ export interface AnthropicRequest extends JsonObject {
 }
 
 export type AnthropicStopReason =
-  | 'end_turn'
-  | 'max_tokens'
-  | 'stop_sequence'
-  | 'tool_use'
-  | 'pause_turn'
-  | 'refusal'
-  | (string & {});
+  'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | (string & {});
 
 export interface AnthropicUsage extends JsonObject {
   input_tokens?: number;

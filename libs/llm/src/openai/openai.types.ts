@@ -40,10 +40,7 @@ export interface OpenAITool extends JsonObject {
 }
 
 export type OpenAIToolChoice =
-  | 'auto'
-  | 'none'
-  | 'required'
-  | { type: 'function'; function: { name: string } };
+  'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
 
 export interface OpenAIRequest extends JsonObject {
   model: string;
@@ -64,7 +61,8 @@ export interface OpenAIRequest extends JsonObject {
   reasoning_effort?: string;
 }
 
-export type OpenAIFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call' | (string & {});
+export type OpenAIFinishReason =
+  'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call' | (string & {});
 
 export interface OpenAIUsage extends JsonObject {
   prompt_tokens: number;

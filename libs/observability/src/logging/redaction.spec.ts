@@ -2,8 +2,16 @@ import { REDACTED, redactHeaders, redactSecrets } from './redaction';
 
 describe('redaction', () => {
   it('redacts credential headers whatever their case', () => {
-    const out = redactHeaders({ Authorization: 'Bearer abc', 'x-api-key': 'k', 'content-type': 'application/json' });
-    expect(out).toEqual({ Authorization: REDACTED, 'x-api-key': REDACTED, 'content-type': 'application/json' });
+    const out = redactHeaders({
+      Authorization: 'Bearer abc',
+      'x-api-key': 'k',
+      'content-type': 'application/json',
+    });
+    expect(out).toEqual({
+      Authorization: REDACTED,
+      'x-api-key': REDACTED,
+      'content-type': 'application/json',
+    });
   });
 
   it('redacts key-looking strings in free text', () => {

@@ -72,7 +72,10 @@ export interface UpstreamHeaderOptions {
  * `openai-*`, session ids...) verbatim for same-format calls, minus hop-by-hop and credential headers; the
  * upstream credential in the upstream's own style.
  */
-export function buildUpstreamHeaders(client: IncomingHttpHeaders, options: UpstreamHeaderOptions): OutgoingHttpHeaders {
+export function buildUpstreamHeaders(
+  client: IncomingHttpHeaders,
+  options: UpstreamHeaderOptions,
+): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   const converted = options.clientFormat !== options.upstreamFormat;
   const foreign = converted ? FORMAT_HEADER_PREFIXES[options.clientFormat] : [];
@@ -99,7 +102,10 @@ export function buildUpstreamHeaders(client: IncomingHttpHeaders, options: Upstr
 }
 
 /** The upstream response headers worth returning to the client (request ids, rate-limit info, retry-after...). */
-export function clientResponseHeaders(upstream: IncomingHttpHeaders, sameFormat: boolean): OutgoingHttpHeaders {
+export function clientResponseHeaders(
+  upstream: IncomingHttpHeaders,
+  sameFormat: boolean,
+): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const name in upstream) {
     if (DROPPED_RESPONSE_HEADERS.has(name)) continue;

@@ -1,5 +1,6 @@
 /** Why an upstream call failed before or while its response was read. */
-export type UpstreamFailure = 'connect' | 'timeout' | 'first-token-timeout' | 'idle-timeout' | 'reset' | 'aborted';
+export type UpstreamFailure =
+  'connect' | 'timeout' | 'first-token-timeout' | 'idle-timeout' | 'reset' | 'aborted';
 
 /** An upstream call that failed at the transport level (HTTP error statuses are responses, not exceptions). */
 export class UpstreamException extends Error {
@@ -21,7 +22,11 @@ const TIMEOUT_CODES: Record<string, UpstreamFailure> = {
 };
 
 /** Maps an undici/Node error to an {@link UpstreamException} (`aborted` when the call's signal fired). */
-export function toUpstreamException(error: unknown, provider: string, signal: AbortSignal): UpstreamException {
+export function toUpstreamException(
+  error: unknown,
+  provider: string,
+  signal: AbortSignal,
+): UpstreamException {
   if (error instanceof UpstreamException) return error;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
@@ -32,11 +37,17 @@ export function toUpstreamException(error: unknown, provider: string, signal: Ab
   const message = error instanceof Error ? error.message : String(error);
   if (typeof code === 'string') {
     const timeout = TIMEOUT_CODES[code];
-    if (timeout === 'connect') return new UpstreamException('connect', provider, `connect timeout to ${provider}`);
-    if (timeout !== undefined) return new UpstreamException(timeout, provider, `${provider} ${timeout.replace('-', ' ')}`);
+    if (timeout === 'connect')
+      return new UpstreamException('connect', provider, `connect timeout to ${provider}`);
+    if (timeout !== undefined)
+      return new UpstreamException(timeout, provider, `${provider} ${timeout.replace('-', ' ')}`);
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH') {
-      return new UpstreamException('connect', provider, `cannot connect to ${provider} (${code})`, { cause: error });
+      return new UpstreamException('connect', provider, `cannot connect to ${provider} (${code})`, {
+        cause: error,
+      });
     }
   }
-  return new UpstreamException('reset', provider, `connection to ${provider} failed: ${message}`, { cause: error });
+  return new UpstreamException('reset', provider, `connection to ${provider} failed: ${message}`, {
+    cause: error,
+  });
 }

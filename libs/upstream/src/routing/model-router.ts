@@ -43,7 +43,10 @@ export const MOCK_PROVIDER = 'mock';
 
 /** Turns a glob (`*` any run, `?` one character) into an anchored regular expression. */
 export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`);
 }
 
@@ -87,7 +90,8 @@ export class ModelRouter {
   verify(): string[] {
     const problems: string[] = [];
     for (const rule of this.file.routes) {
-      if (!this.providers.has(rule.provider)) problems.push(`route ${rule.match}: unknown provider ${rule.provider}`);
+      if (!this.providers.has(rule.provider))
+        problems.push(`route ${rule.match}: unknown provider ${rule.provider}`);
     }
     for (const model of this.file.models) {
       if (model.provider !== undefined && !this.providers.has(model.provider)) {

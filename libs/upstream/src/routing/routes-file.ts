@@ -42,7 +42,9 @@ const routesFileSchema = z
           .strict(),
       )
       .default([]),
-    models: z.array(z.object({ id: z.string().min(1), provider: z.string().min(1).optional() }).strict()).default([]),
+    models: z
+      .array(z.object({ id: z.string().min(1), provider: z.string().min(1).optional() }).strict())
+      .default([]),
   })
   .strict();
 
