@@ -72,8 +72,10 @@ function describeVariable(name: string, type: z.ZodType): EnvVarDoc {
   const description = type.description;
   if (description === undefined) throw new Error(`Config variable ${name} has no description`);
   let fallback: string | undefined;
-  if (type instanceof z.ZodDefault) {
-    const value: unknown = type.def.defaultValue;
+  let inner: z.ZodType = type;
+  while (inner instanceof z.ZodPipe) inner = inner.in as z.ZodType;
+  if (inner instanceof z.ZodDefault) {
+    const value: unknown = inner.def.defaultValue;
     fallback = typeof value === 'string' ? value : JSON.stringify(value);
   }
   return fallback === undefined ? { name, description } : { name, description, default: fallback };
