@@ -6,9 +6,8 @@ import { upstreamConfig } from '@warden/upstream';
 import { ClientAuthService } from './auth/client-auth.service';
 import { gatewayConfig } from './config/gateway.config';
 import { HealthController } from './health/health.controller';
-import { ChatCompletionsController } from './llm/chat-completions.controller';
 import { LlmIngressService } from './llm/llm-ingress.service';
-import { MessagesController } from './llm/messages.controller';
+import { LlmRoutes } from './llm/llm-routes';
 import { ModelsController } from './llm/models.controller';
 import { EmbeddedMockService } from './mock/embedded-mock.service';
 
@@ -28,8 +27,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigRootModule.forRoot(env, CONFIG_NAMESPACES), ControlPlaneModule],
-      controllers: [ChatCompletionsController, MessagesController, ModelsController, HealthController],
-      providers: [ClientAuthService, LlmIngressService, EmbeddedMockService],
+      controllers: [ModelsController, HealthController],
+      providers: [ClientAuthService, LlmIngressService, LlmRoutes, EmbeddedMockService],
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -5,6 +6,7 @@ import type { Env } from '@warden/config';
 import { createAppLogger, observabilityConfig } from '@warden/observability';
 import { AppModule } from './app.module';
 import { LlmExceptionFilter } from './llm/llm-exception.filter';
+import { LlmRoutes } from './llm/llm-routes';
 
 /**
  * Builds the gateway app from an environment: the one place `main.ts` and the e2e tests share, so tests run
@@ -29,4 +31,17 @@ export function configureApp(app: INestApplication): void {
   express.set('etag', false);
   app.useGlobalFilters(new LlmExceptionFilter());
   app.enableShutdownHooks();
+  mountLlmRoutes(app);
+}
+
+/** Puts the LLM routes ahead of Express on the HTTP server (see {@link LlmRoutes}). */
+function mountLlmRoutes(app: INestApplication): void {
+  const routes = app.get(LlmRoutes);
+  const server = app.getHttpServer() as Server;
+  const fallbacks = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (routes.dispatch(req, res)) return;
+    for (const fallback of fallbacks) fallback(req, res);
+  });
 }
