@@ -8,10 +8,21 @@ import prettier from 'eslint-config-prettier';
  * Each entry lists the aliases a library must NOT import. Deep imports into another lib's src are always refused.
  */
 const forbidden = {
-  'libs/llm/**': ['@warden/upstream', '@warden/control-plane', '@warden/observability', '@warden/mock-llm'],
+  'libs/llm/**': [
+    '@warden/upstream',
+    '@warden/control-plane',
+    '@warden/observability',
+    '@warden/mock-llm',
+    '@warden/policy',
+    '@warden/events',
+    '@warden/config',
+  ],
+  'libs/config/**': ['@warden/upstream', '@warden/control-plane', '@warden/policy', '@warden/events', '@warden/llm'],
+  'libs/policy/**': ['@warden/upstream', '@warden/control-plane', '@warden/events', '@warden/observability'],
+  'libs/events/**': ['@warden/upstream', '@warden/control-plane', '@warden/policy', '@warden/mock-llm'],
   'libs/mock-llm/**': ['@warden/upstream', '@warden/control-plane', '@warden/observability'],
   'libs/observability/**': ['@warden/upstream', '@warden/control-plane', '@warden/mock-llm'],
-  'libs/upstream/**': ['@warden/control-plane', '@warden/mock-llm'],
+  'libs/upstream/**': ['@warden/control-plane', '@warden/mock-llm', '@warden/policy', '@warden/events'],
   'libs/control-plane/**': ['@warden/mock-llm'],
 };
 

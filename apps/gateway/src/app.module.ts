@@ -2,7 +2,10 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigRootModule, type Env } from '@warden/config';
 import { ControlPlaneModule, controlPlaneConfig } from '@warden/control-plane';
 import { observabilityConfig } from '@warden/observability';
+import { policyConfig } from '@warden/policy';
 import { upstreamConfig } from '@warden/upstream';
+import { AdminAuthGuard } from './admin/admin-auth.guard';
+import { PolicyAdminController } from './admin/policy-admin.controller';
 import { ClientAuthService } from './auth/client-auth.service';
 import { gatewayConfig } from './config/gateway.config';
 import { HealthController } from './health/health.controller';
@@ -15,6 +18,7 @@ import { EmbeddedMockService } from './mock/embedded-mock.service';
 export const CONFIG_NAMESPACES = [
   gatewayConfig,
   upstreamConfig,
+  policyConfig,
   controlPlaneConfig,
   observabilityConfig,
 ] as const;
@@ -27,8 +31,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigRootModule.forRoot(env, CONFIG_NAMESPACES), ControlPlaneModule],
-      controllers: [ModelsController, HealthController],
-      providers: [ClientAuthService, LlmIngressService, LlmRoutes, EmbeddedMockService],
+      controllers: [ModelsController, HealthController, PolicyAdminController],
+      providers: [ClientAuthService, AdminAuthGuard, LlmIngressService, LlmRoutes, EmbeddedMockService],
     };
   }
 }

@@ -3,10 +3,14 @@ import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Env } from '@warden/config';
+import { json } from 'express';
 import { createAppLogger, observabilityConfig } from '@warden/observability';
 import { AppModule } from './app.module';
 import { LlmExceptionFilter } from './llm/llm-exception.filter';
 import { LlmRoutes } from './llm/llm-routes';
+
+/** Largest admin request body. */
+const ADMIN_BODY_LIMIT = '1mb';
 
 /**
  * Builds the gateway app from an environment: the one place `main.ts` and the e2e tests share, so tests run
@@ -29,6 +33,8 @@ export function configureApp(app: INestApplication): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
   express.set('etag', false);
+  // Admin routes take small JSON bodies; the LLM routes read their own (see LlmRoutes).
+  express.use('/api', json({ limit: ADMIN_BODY_LIMIT }));
   app.useGlobalFilters(new LlmExceptionFilter());
   app.enableShutdownHooks();
   mountLlmRoutes(app);

@@ -14,6 +14,13 @@ export const controlPlaneConfig = defineEnvConfig(
       .describe(
         'Largest single SSE frame accepted from an upstream stream (larger ends the stream with an error).',
       ),
+    STREAM_KEEPALIVE_MS: env
+      .int(10_000, 100)
+      .describe('While a policy holds a stream (a judge deciding), a keep-alive is sent this often (ms).'),
   },
-  (e) => ({ maxResponseBytes: e.MAX_RESPONSE_BYTES, maxSseFrameBytes: e.MAX_SSE_FRAME_BYTES }),
+  (e) => ({
+    maxResponseBytes: e.MAX_RESPONSE_BYTES,
+    maxSseFrameBytes: e.MAX_SSE_FRAME_BYTES,
+    keepAliveMs: e.STREAM_KEEPALIVE_MS,
+  }),
 );

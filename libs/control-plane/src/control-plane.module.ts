@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '@warden/events';
+import { PolicyModule } from '@warden/policy';
 import { UpstreamModule } from '@warden/upstream';
 import { ControlPlaneService } from './control-plane.service';
-import { NoopPolicyStage } from './policy/noop-policy-stage';
-import { PolicyStage } from './policy/policy-stage.port';
 
-/** The call pipeline. The policy stage is a port: no policies until the policy engine provides one. */
+/** The call pipeline: policies, upstream, events. */
 @Module({
-  imports: [UpstreamModule],
-  providers: [ControlPlaneService, { provide: PolicyStage, useClass: NoopPolicyStage }],
-  exports: [ControlPlaneService, UpstreamModule],
+  imports: [UpstreamModule, PolicyModule, EventsModule],
+  providers: [ControlPlaneService],
+  exports: [ControlPlaneService, UpstreamModule, PolicyModule, EventsModule],
 })
 export class ControlPlaneModule {}

@@ -1,23 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
+import { EventPublisher } from '@warden/events';
 import {
   anthropicRequestToOpenAI,
   anthropicResponseToOpenAI,
   ConversionError,
   isJsonObject,
-  MessageAssembler,
   messageToEvents,
   openAIRequestToAnthropic,
   openAIResponseToAnthropic,
   type AnthropicRequest,
   type AnthropicResponse,
-  type AnthropicStreamEvent,
   type JsonObject,
   type OpenAIRequest,
   type OpenAIResponse,
 } from '@warden/llm';
+import { PolicyEngine, PolicyFailure, type ChainRun } from '@warden/policy';
 import {
   buildUpstreamHeaders,
   clientResponseHeaders,
@@ -35,11 +36,10 @@ import { controlPlaneConfig } from './control-plane.config';
 import { convertUpstreamError } from './errors/error-bodies';
 import { GatewayErrorCode } from './errors/gateway-error-code';
 import { GatewayException } from './errors/gateway.exception';
-import { PolicyStage, type StreamTransform } from './policy/policy-stage.port';
+import type { CallUsage, FrameRelay } from './stream/frame-relay';
 import { AnthropicPassthroughRelay, OpenAIPassthroughRelay } from './stream/passthrough-relays';
 import { CLIENT_GONE, pumpStream } from './stream/stream-pump';
-import { TranscodingRelay } from './stream/transcoding-relay';
-import type { FrameRelay } from './stream/frame-relay';
+import { createClientSink, TranscodingRelay } from './stream/transcoding-relay';
 
 /** Response header carrying the gateway's id of the call. */
 export const CALL_ID_HEADER = 'x-warden-call-id';
@@ -47,39 +47,70 @@ export const CALL_ID_HEADER = 'x-warden-call-id';
 /** Largest upstream error body read back (errors are small; anything larger is cut). */
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
+const INSTANCE = `${hostname()}:${process.pid}`;
+
+/** Status codes a request policy may reject with, mapped to domain codes. */
+const REJECT_CODES: ReadonlyMap<number, GatewayErrorCode> = new Map([
+  [400, GatewayErrorCode.InvalidRequest],
+  [401, GatewayErrorCode.Authentication],
+  [403, GatewayErrorCode.Permission],
+  [404, GatewayErrorCode.NotFound],
+  [413, GatewayErrorCode.RequestTooLarge],
+  [429, GatewayErrorCode.RateLimited],
+]);
+
 /**
  * One call's pipeline: route -> request policies -> upstream (native or converted) -> response policies ->
  * the client's wire format. Errors before the first response byte are thrown as {@link GatewayException}s for
- * the API's exception filter; after it they are written in-band.
+ * the API's exception writer; after it they are written in-band. All per-call state lives in the call's
+ * {@link CallContext} and chain run, dropped when the call ends; `inFlight` counts calls, nothing else grows.
  */
 @Injectable()
 export class ControlPlaneService {
   private readonly logger = new Logger('ControlPlane');
+  private active = 0;
 
   constructor(
     @Inject(ModelRouter) private readonly router: ModelRouter,
     @Inject(UpstreamClient) private readonly upstream: UpstreamClient,
-    @Inject(PolicyStage) private readonly policies: PolicyStage,
+    @Inject(PolicyEngine) private readonly policies: PolicyEngine,
+    @Inject(EventPublisher) private readonly events: EventPublisher,
     @Inject(upstreamConfig.KEY) private readonly upstreamCfg: ConfigType<typeof upstreamConfig>,
     @Inject(controlPlaneConfig.KEY) private readonly cfg: ConfigType<typeof controlPlaneConfig>,
   ) {}
 
+  /** Calls being served right now. */
+  get inFlight(): number {
+    return this.active;
+  }
+
   /** Serves one LLM call, writing the response to `res`. */
   async handle(call: IncomingCall, res: ServerResponse): Promise<void> {
     const ctx = this.createContext(call, res);
+    const run = this.policies.current().begin(ctx, (type, data) => this.publish(ctx, type, data));
+    this.active++;
     const deadline = setTimeout(() => {
       ctx.abort(new UpstreamException('timeout', ctx.route.provider.name, 'request timeout reached'));
     }, ctx.route.timeouts.totalMs);
+    this.publish(ctx, 'call.started', {
+      model: ctx.model,
+      provider: ctx.route.provider.name,
+      clientFormat: ctx.clientFormat,
+      upstreamFormat: ctx.upstreamFormat,
+      stream: ctx.stream,
+    });
     try {
-      const request = this.policies.hasRequestHooks
-        ? await this.policies.onRequest(ctx, call.request)
-        : call.request;
-      const body = this.upstreamBody(ctx, request, request !== call.request);
-      const upstream = await this.send(ctx, body);
       res.setHeader(CALL_ID_HEADER, ctx.callId);
-      if (upstream.status >= 400) return await this.relayError(ctx, upstream, res);
+      const request = await this.requestPhase(ctx, run, res);
+      if (request === undefined) return this.completed(ctx, 200, {});
+      const body = this.upstreamBody(ctx, request.body, request.rewritten);
+      const upstream = await this.send(ctx, body);
+      if (upstream.status >= 400) {
+        await this.relayError(ctx, upstream, res);
+        return this.completed(ctx, upstream.status, {});
+      }
       const isSse = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
-      if (call.stream && isSse) return await this.relayStream(ctx, upstream, res);
+      if (ctx.stream && isSse) return await this.relayStream(ctx, run, upstream, res);
       if (isSse) {
         upstream.body.destroy();
         throw new GatewayException(
@@ -87,9 +118,14 @@ export class ControlPlaneService {
           'upstream streamed a non-streaming call',
         );
       }
-      await this.relayWhole(ctx, upstream, res);
+      const usage = await this.relayWhole(ctx, run, upstream, res);
+      this.completed(ctx, upstream.status, usage);
+    } catch (error) {
+      this.publish(ctx, 'call.failed', { error: error instanceof Error ? error.message : String(error) });
+      throw error;
     } finally {
       clearTimeout(deadline);
+      this.active--;
     }
   }
 
@@ -120,9 +156,7 @@ export class ControlPlaneService {
       throw new GatewayException(
         GatewayErrorCode.ModelNotFound,
         `The model '${call.model}' is not served by this gateway`,
-        {
-          param: 'model',
-        },
+        { param: 'model' },
       );
     }
     const controller = new AbortController();
@@ -131,6 +165,7 @@ export class ControlPlaneService {
       ...call,
       callId,
       sessionId: call.sessionId ?? callId,
+      originalRequest: call.request,
       route,
       upstreamFormat: upstreamFormatFor(route.provider, call.clientFormat),
       credential: call.credential ?? providerCredential(route.provider.apiKey),
@@ -144,6 +179,85 @@ export class ControlPlaneService {
       if (!res.writableFinished) ctx.abort(CLIENT_GONE);
     });
     return ctx;
+  }
+
+  private publish(ctx: CallContext, type: string, data: JsonObject): void {
+    this.events.publish({
+      id: randomUUID(),
+      callId: ctx.callId,
+      sessionId: ctx.sessionId,
+      type,
+      at: new Date().toISOString(),
+      instance: INSTANCE,
+      data,
+    });
+  }
+
+  private completed(ctx: CallContext, status: number, usage: CallUsage, firstTokenMs?: number): void {
+    const durationMs = performance.now() - ctx.startedAt;
+    this.publish(ctx, 'call.completed', {
+      status,
+      durationMs,
+      ...(firstTokenMs === undefined ? {} : { firstTokenMs }),
+      ...(usage.inputTokens === undefined ? {} : { inputTokens: usage.inputTokens }),
+      ...(usage.outputTokens === undefined ? {} : { outputTokens: usage.outputTokens }),
+    });
+  }
+
+  /**
+   * Runs the request policies. Returns the request to forward, or undefined when a policy answered the client
+   * itself (the answer has been written).
+   */
+  private async requestPhase(
+    ctx: CallContext,
+    run: ChainRun,
+    res: ServerResponse,
+  ): Promise<{ body: JsonObject; rewritten: boolean } | undefined> {
+    if (!run.chain.hasRequestHooks) return { body: ctx.request, rewritten: false };
+    let outcome;
+    try {
+      outcome = await run.onRequest({ format: ctx.clientFormat, body: ctx.request });
+    } catch (error) {
+      const message = error instanceof PolicyFailure ? error.message : 'a request policy failed';
+      this.logger.warn(`call ${ctx.callId}: ${message}`);
+      throw new GatewayException(GatewayErrorCode.Internal, message, { cause: error });
+    }
+    if (outcome.action === 'forward') return { body: outcome.request, rewritten: outcome.rewritten };
+    if (outcome.action === 'reject') {
+      throw new GatewayException(
+        REJECT_CODES.get(outcome.status) ?? GatewayErrorCode.InvalidRequest,
+        outcome.message,
+      );
+    }
+    this.respondDirectly(ctx, outcome.text, res);
+    return undefined;
+  }
+
+  /** Answers the client with an assistant message written by a policy, in its format, streaming or not. */
+  private respondDirectly(ctx: CallContext, text: string, res: ServerResponse): void {
+    const message: AnthropicResponse = {
+      id: `msg_warden_${ctx.callId.replace(/-/g, '')}`,
+      type: 'message',
+      role: 'assistant',
+      model: ctx.model,
+      content: [{ type: 'text', text }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: { input_tokens: 0, output_tokens: 0 },
+    };
+    if (ctx.stream) {
+      const sink = createClientSink(ctx.clientFormat, {}, includeUsageOf(ctx.request));
+      let out = '';
+      for (const event of messageToEvents(message)) out += sink.write(event);
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+      res.end(out);
+      return;
+    }
+    const body = JSON.stringify(
+      ctx.clientFormat === 'anthropic' ? message : anthropicResponseToOpenAI(message),
+    );
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
   }
 
   private upstreamBody(ctx: CallContext, request: JsonObject, rewritten: boolean): string | Buffer {
@@ -236,11 +350,11 @@ export class ControlPlaneService {
     headers['content-length'] = Buffer.byteLength(out);
     res.writeHead(upstream.status, headers);
     res.end(out);
-    this.logger.debug(`call ${ctx.callId} ${ctx.model}: upstream error ${upstream.status}`);
   }
 
   private async relayStream(
     ctx: CallContext,
+    run: ChainRun,
     upstream: UpstreamResponse,
     res: ServerResponse,
   ): Promise<void> {
@@ -251,72 +365,96 @@ export class ControlPlaneService {
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
-    const outcome = await pumpStream(ctx, upstream, res, this.createRelay(ctx), {
+    const relay = this.createRelay(ctx, run);
+    const outcome = await pumpStream(ctx, upstream, res, relay, {
       maxFrameBytes: this.cfg.maxSseFrameBytes,
       firstTokenMs: ctx.route.timeouts.firstTokenMs,
+      keepAliveMs: this.cfg.keepAliveMs,
     });
-    this.logger.debug(
-      `call ${ctx.callId} ${ctx.model} stream ${outcome.status} ttft=${outcome.firstTokenMs?.toFixed(1) ?? '-'}ms`,
-    );
+    if (outcome.status === 'completed') this.completed(ctx, 200, relay.usage, outcome.firstTokenMs);
+    else this.publish(ctx, 'call.failed', { error: outcome.error ?? outcome.status, stream: true });
   }
 
-  private createRelay(ctx: CallContext): FrameRelay {
+  private createRelay(ctx: CallContext, run: ChainRun): FrameRelay {
     const sameFormat = ctx.clientFormat === ctx.upstreamFormat;
-    if (sameFormat && !this.policies.hasResponseHooks) {
+    if (sameFormat && !run.chain.hasResponseHooks) {
       return ctx.clientFormat === 'anthropic'
         ? new AnthropicPassthroughRelay()
         : new OpenAIPassthroughRelay();
     }
-    const streamOptions = ctx.request.stream_options;
-    const includeUsage = isJsonObject(streamOptions) && streamOptions.include_usage === true;
-    return new TranscodingRelay(
-      ctx.upstreamFormat,
-      ctx.clientFormat,
-      this.policies.createStreamTransform(ctx),
-      {
-        includeUsage,
-      },
-    );
+    return new TranscodingRelay(ctx.upstreamFormat, ctx.clientFormat, run.streamTransform(), {
+      includeUsage: includeUsageOf(ctx.request),
+    });
   }
 
-  private async relayWhole(ctx: CallContext, upstream: UpstreamResponse, res: ServerResponse): Promise<void> {
+  private async relayWhole(
+    ctx: CallContext,
+    run: ChainRun,
+    upstream: UpstreamResponse,
+    res: ServerResponse,
+  ): Promise<CallUsage> {
     const data = await this.readWhole(upstream, this.cfg.maxResponseBytes);
     const sameFormat = ctx.clientFormat === ctx.upstreamFormat;
     const headers = clientResponseHeaders(upstream.headers, sameFormat);
     let out: Buffer | string = data;
-    if (!sameFormat || this.policies.hasResponseHooks) {
+    let usage: CallUsage = {};
+    if (!sameFormat || run.chain.hasResponseHooks) {
       const parsed = parseUpstreamJson(data);
-      out = JSON.stringify(await this.finalResponse(ctx, parsed));
+      const final = await this.finalResponse(ctx, run, parsed);
+      out = JSON.stringify(final.body);
+      usage = final.usage;
       headers['content-type'] = 'application/json';
     }
     headers['content-length'] = Buffer.byteLength(out);
     res.writeHead(upstream.status, headers);
     res.end(out);
+    return usage;
   }
 
-  private async finalResponse(ctx: CallContext, upstream: JsonObject): Promise<JsonObject> {
+  private async finalResponse(
+    ctx: CallContext,
+    run: ChainRun,
+    upstream: JsonObject,
+  ): Promise<{ body: JsonObject; usage: CallUsage }> {
     let message =
       ctx.upstreamFormat === 'anthropic'
         ? (upstream as AnthropicResponse)
         : openAIResponseToAnthropic(upstream as OpenAIResponse);
-    if (this.policies.hasResponseHooks) {
-      message = await runTransform(this.policies.createStreamTransform(ctx), messageToEvents(message));
+    if (run.chain.hasResponseHooks) {
+      try {
+        message = await run.transformMessage(message);
+      } catch (error) {
+        const reason = error instanceof PolicyFailure ? error.message : 'a response policy failed';
+        throw new GatewayException(GatewayErrorCode.Internal, reason, { cause: error });
+      }
     }
-    if (ctx.clientFormat === 'anthropic') return message;
+    const usage: CallUsage = {
+      inputTokens: message.usage.input_tokens,
+      outputTokens: message.usage.output_tokens,
+    };
+    if (ctx.clientFormat === 'anthropic') return { body: message, usage };
     const converted = anthropicResponseToOpenAI(message);
-    if (ctx.upstreamFormat !== 'openai') return converted;
+    if (ctx.upstreamFormat !== 'openai') return { body: converted, usage };
     // Same-format OpenAI behind a response policy: keep every upstream field, replace what policies may change.
     const original = upstream as OpenAIResponse;
     const choice = converted.choices[0];
     return {
-      ...original,
-      choices: choice === undefined ? original.choices : [{ ...original.choices[0], ...choice }],
+      body: {
+        ...original,
+        choices: choice === undefined ? original.choices : [{ ...original.choices[0], ...choice }],
+      },
+      usage,
     };
   }
 }
 
 function providerCredential(apiKey: string | undefined): Credential | undefined {
   return apiKey === undefined ? undefined : { scheme: 'x-api-key', value: apiKey };
+}
+
+function includeUsageOf(request: JsonObject): boolean {
+  const options = request.stream_options;
+  return isJsonObject(options) && options.include_usage === true;
 }
 
 function parseUpstreamJson(data: Buffer): JsonObject {
@@ -339,16 +477,4 @@ function parseUpstreamJson(data: Buffer): JsonObject {
     );
   }
   return parsed;
-}
-
-async function runTransform(
-  transform: StreamTransform,
-  events: AnthropicStreamEvent[],
-): Promise<AnthropicResponse> {
-  const assembler = new MessageAssembler();
-  for (const event of events) {
-    for (const out of await transform.push(event)) assembler.push(out);
-  }
-  for (const out of await transform.end()) assembler.push(out);
-  return assembler.message;
 }

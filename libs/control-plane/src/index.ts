@@ -6,5 +6,3 @@ export * from './call/read-body';
 export * from './errors/gateway-error-code';
 export * from './errors/gateway.exception';
 export * from './errors/error-bodies';
-export * from './policy/policy-stage.port';
-export * from './policy/noop-policy-stage';

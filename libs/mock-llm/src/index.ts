@@ -28,6 +28,14 @@ export {
   type MockToolCallPlan,
 } from './reply/mock-reply.plan';
 export {
+  MOCK_JUDGE_DANGER_PROBABILITY,
+  MOCK_JUDGE_MODEL,
+  MOCK_JUDGE_PATTERNS,
+  MOCK_JUDGE_SAFE_PROBABILITY,
+  mockJudgeReplyText,
+  mockJudgeScript,
+} from './reply/mock-judge.reply';
+export {
   MOCK_WORDS,
   chunkWords,
   estimateTokens,

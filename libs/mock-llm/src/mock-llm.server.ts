@@ -13,6 +13,7 @@ import type { MockLlmHandle, MockLlmOptions, MockLlmStats, MockRequestRecord } f
 import type { MockProtocol, MockReplyContext } from './mock-protocol.types';
 import { openAiMockProtocol } from './openai/openai-mock.protocol';
 import { buildMockReply, type MockReplyPlan } from './reply/mock-reply.plan';
+import { MOCK_JUDGE_MODEL, mockJudgeScript } from './reply/mock-judge.reply';
 import { estimateTokens } from './reply/mock-text.util';
 import { MockScriptError } from './script/mock-script.error';
 import {
@@ -224,7 +225,11 @@ class MockLlmServer implements MockLlmHandle, MockExchangeHost {
       return;
     }
 
-    const plan = script === EMPTY_MOCK_SCRIPT ? DEFAULT_PLAN : buildMockReply(script);
+    const plan = isMockJudgeModel(request.model)
+      ? buildMockReply(mockJudgeScript(script, request))
+      : script === EMPTY_MOCK_SCRIPT
+        ? DEFAULT_PLAN
+        : buildMockReply(script);
     const streamOptions = request.stream_options;
     const ctx: MockReplyContext = {
       seq: exchange.record?.id ?? 0,
@@ -389,6 +394,11 @@ function validateCountTokens(body: Record<string, unknown>): string | undefined 
   if (typeof body.model !== 'string') return 'model: Field required';
   if (!Array.isArray(body.messages)) return 'messages: Field required';
   return undefined;
+}
+
+/** `mock-judge` answers as a deterministic judge (see `reply/mock-judge.reply.ts`). */
+function isMockJudgeModel(model: unknown): boolean {
+  return model === MOCK_JUDGE_MODEL;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

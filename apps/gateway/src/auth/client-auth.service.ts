@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
 import type { Credential } from '@warden/upstream';
 import { gatewayConfig } from '../config/gateway.config';
+import { digestOf, matchesDigest } from './constant-time';
 
 /** Who is calling, and with which upstream credential (undefined: the gateway's own). */
 export interface ClientIdentity {
@@ -17,10 +17,6 @@ export interface ClientIdentity {
 export const PROXY_KEY_HEADER = 'x-warden-api-key';
 
 const KEY_ID_HEX_CHARS = 12;
-
-function sha256(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
 
 /** True for clients connecting from this machine. */
 export function isLoopback(req: IncomingMessage): boolean {
@@ -50,7 +46,7 @@ export class ClientAuthService implements OnModuleInit {
 
   constructor(@Inject(gatewayConfig.KEY) private readonly cfg: ConfigType<typeof gatewayConfig>) {
     this.keys = cfg.proxyApiKeys.map((key) => {
-      const digest = sha256(key);
+      const digest = digestOf(key);
       return { digest, id: digest.toString('hex').slice(0, KEY_ID_HEX_CHARS) };
     });
   }
@@ -113,10 +109,9 @@ export class ClientAuthService implements OnModuleInit {
   /** The id of the configured key equal to `candidate`; every key is compared, whatever matches. */
   private match(candidate: string | undefined): string | undefined {
     if (candidate === undefined) return undefined;
-    const digest = sha256(candidate);
     let found: string | undefined;
     for (const key of this.keys) {
-      if (timingSafeEqual(digest, key.digest)) found = key.id;
+      if (matchesDigest(candidate, key.digest)) found = key.id;
     }
     return found;
   }

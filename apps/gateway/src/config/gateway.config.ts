@@ -31,6 +31,11 @@ export const gatewayConfig = defineEnvConfig(
       .describe(
         "proxy-key: clients send a proxy key, the gateway's provider keys go upstream; passthrough: the client's own provider credential goes upstream (proxy key, if any, in x-warden-api-key); both: a proxy key uses the gateway's keys, any other credential is passed through.",
       ),
+    ADMIN_API_KEY: env
+      .optional()
+      .describe(
+        'Key for the admin API and UI (Authorization: Bearer or x-api-key). Unset: admin routes serve loopback only.',
+      ),
     MAX_REQUEST_BYTES: env
       .int(32 * MIB, 1024)
       .describe('Largest request body accepted on the LLM routes (413 beyond).'),
@@ -50,6 +55,7 @@ export const gatewayConfig = defineEnvConfig(
       host: e.HOST,
       proxyApiKeys: e.PROXY_API_KEYS,
       authMode: e.AUTH_MODE,
+      adminApiKey: e.ADMIN_API_KEY,
       maxRequestBytes: e.MAX_REQUEST_BYTES,
       mockModelsEnabled: e.MOCK_MODELS_ENABLED,
     };

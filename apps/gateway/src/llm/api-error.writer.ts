@@ -51,7 +51,9 @@ export function writeApiError(
     error = new GatewayException(GatewayErrorCode.Internal, 'Internal gateway error');
     status = 500;
   }
-  const body = JSON.stringify(errorBody(clientFormatOf(req), error.code, redactSecrets(error.message), error.param));
+  const body = JSON.stringify(
+    errorBody(clientFormatOf(req), error.code, redactSecrets(error.message), error.param),
+  );
   res.writeHead(status, {
     ...error.headers,
     'content-type': 'application/json',

@@ -9,6 +9,11 @@ export class LlmExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    writeApiError(http.getRequest<IncomingMessage>(), http.getResponse<ServerResponse>(), exception, this.logger);
+    writeApiError(
+      http.getRequest<IncomingMessage>(),
+      http.getResponse<ServerResponse>(),
+      exception,
+      this.logger,
+    );
   }
 }

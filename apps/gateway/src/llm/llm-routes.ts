@@ -16,8 +16,14 @@ interface LlmRoute {
 
 /** The hot LLM routes, by exact path (the query string is forwarded, not routed on). */
 const ROUTES: ReadonlyMap<string, LlmRoute> = new Map([
-  ['/v1/chat/completions', { format: 'openai', endpoint: 'chat', schema: openaiChatSchema, action: 'handle' }],
-  ['/v1/messages', { format: 'anthropic', endpoint: 'messages', schema: anthropicMessagesSchema, action: 'handle' }],
+  [
+    '/v1/chat/completions',
+    { format: 'openai', endpoint: 'chat', schema: openaiChatSchema, action: 'handle' },
+  ],
+  [
+    '/v1/messages',
+    { format: 'anthropic', endpoint: 'messages', schema: anthropicMessagesSchema, action: 'handle' },
+  ],
   [
     '/v1/messages/count_tokens',
     { format: 'anthropic', endpoint: 'messages', schema: anthropicCountTokensSchema, action: 'countTokens' },

@@ -32,6 +32,8 @@ export interface IncomingCall {
 export interface CallContext extends IncomingCall {
   readonly callId: string;
   readonly sessionId: string;
+  /** The request as the client sent it (policies may rewrite what is forwarded, never this). */
+  readonly originalRequest: JsonObject;
   readonly route: ResolvedRoute;
   readonly upstreamFormat: WireFormat;
   readonly signal: AbortSignal;

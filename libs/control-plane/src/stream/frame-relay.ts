@@ -17,6 +17,8 @@ export interface FrameRelay {
   end(): string | Promise<string>;
   /** The in-band error that ends the client's stream cleanly. */
   fail(type: ErrorKind, message: string): string;
+  /** Bytes that keep the connection alive without changing the stream (Anthropic `ping`, OpenAI SSE comment). */
+  keepAlive(): string;
   /** True once the client's stream is complete (final event or error written). */
   readonly finished: boolean;
   readonly usage: CallUsage;

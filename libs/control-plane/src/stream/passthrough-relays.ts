@@ -9,7 +9,12 @@ import {
 } from '@warden/llm';
 import type { CallUsage, ErrorKind, FrameRelay } from './frame-relay';
 import { parseFrameJson, trackAnthropicUsage } from './json-frame';
-import { anthropicErrorFrame, openaiErrorFrames } from './stream-errors';
+import {
+  ANTHROPIC_KEEPALIVE,
+  anthropicErrorFrame,
+  OPENAI_KEEPALIVE,
+  openaiErrorFrames,
+} from './stream-errors';
 
 /**
  * Same-format Anthropic stream with no response policy: each frame is validated and its original bytes are
@@ -38,6 +43,10 @@ export class AnthropicPassthroughRelay implements FrameRelay {
 
   fail(kind: ErrorKind, message: string): string {
     return anthropicErrorFrame(kind, message);
+  }
+
+  keepAlive(): string {
+    return ANTHROPIC_KEEPALIVE;
   }
 }
 
@@ -82,5 +91,9 @@ export class OpenAIPassthroughRelay implements FrameRelay {
 
   fail(kind: ErrorKind, message: string): string {
     return openaiErrorFrames(kind, message);
+  }
+
+  keepAlive(): string {
+    return OPENAI_KEEPALIVE;
   }
 }

@@ -1,4 +1,10 @@
-import { encodeAnthropicEvent, encodeOpenAIChunk, OPENAI_DONE_FRAME, type ErrorEvent } from '@warden/llm';
+import {
+  encodeAnthropicEvent,
+  encodeOpenAIChunk,
+  OPENAI_DONE_FRAME,
+  OPENAI_KEEPALIVE_FRAME,
+  type ErrorEvent,
+} from '@warden/llm';
 import type { ErrorKind } from './frame-relay';
 
 const ANTHROPIC_TYPES: Record<ErrorKind, string> = {
@@ -34,3 +40,9 @@ export function openaiErrorFrames(kind: ErrorKind, message: string): string {
     OPENAI_DONE_FRAME
   );
 }
+
+/** Anthropic keep-alive: a `ping` event (allowed anywhere in the stream). */
+export const ANTHROPIC_KEEPALIVE = encodeAnthropicEvent({ type: 'ping' });
+
+/** OpenAI keep-alive: an SSE comment, ignored by every client. */
+export const OPENAI_KEEPALIVE = OPENAI_KEEPALIVE_FRAME;

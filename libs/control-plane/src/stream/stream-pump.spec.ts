@@ -59,7 +59,7 @@ describe('pumpStream', () => {
       { status: 200, headers: {}, body: upstream },
       client as unknown as ServerResponse,
       new AnthropicPassthroughRelay(),
-      { maxFrameBytes: 1024, firstTokenMs: 10_000 },
+      { maxFrameBytes: 1024, firstTokenMs: 10_000, keepAliveMs: 10_000 },
     );
     await ticks(50);
     // One write went out and was not drained: the pump waits instead of pulling the rest of the stream.

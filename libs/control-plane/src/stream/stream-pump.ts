@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { ProtocolViolation, SseDecoder } from '@warden/llm';
+import { isPromise, PolicyFailure, StreamBufferExceeded } from '@warden/policy';
 import { UpstreamException, type UpstreamResponse } from '@warden/upstream';
 import type { CallContext } from '../call/call-context';
 import type { ErrorKind, FrameRelay } from './frame-relay';
@@ -11,10 +12,6 @@ export interface StreamOutcome {
   /** ms from arrival to the first byte written to the client after the headers. */
   firstTokenMs?: number;
   error?: string;
-}
-
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown }).then === 'function';
 }
 
 function classify(error: unknown): { kind: ErrorKind; message: string } {
@@ -37,8 +34,19 @@ export async function pumpStream(
   upstream: UpstreamResponse,
   res: ServerResponse,
   relay: FrameRelay,
-  options: { maxFrameBytes: number; firstTokenMs: number },
+  options: { maxFrameBytes: number; firstTokenMs: number; keepAliveMs: number },
 ): Promise<StreamOutcome> {
+  /** Waits for a policy that holds the stream (a judge), keeping the client connection alive meanwhile. */
+  const waitFor = async (pending: Promise<string>): Promise<string> => {
+    const timer = setInterval(() => {
+      if (!res.destroyed) res.write(relay.keepAlive());
+    }, options.keepAliveMs);
+    try {
+      return await pending;
+    } finally {
+      clearInterval(timer);
+    }
+  };
   const decoder = new SseDecoder({ maxFrameBytes: options.maxFrameBytes });
   const outcome: StreamOutcome = { status: 'completed' };
   const firstToken = setTimeout(() => {
@@ -60,7 +68,7 @@ export async function pumpStream(
       let out = '';
       for (const frame of decoder.push(chunk)) {
         const text = relay.frame(frame);
-        out += isPromise(text) ? await text : text;
+        out += isPromise(text) ? await waitFor(text) : text;
         if (relay.finished) break;
       }
       if (out.length > 0 && !res.write(out)) await once(res, 'drain', { signal: ctx.signal });
@@ -69,10 +77,10 @@ export async function pumpStream(
       let tail = '';
       for (const frame of decoder.end()) {
         const text = relay.frame(frame);
-        tail += isPromise(text) ? await text : text;
+        tail += isPromise(text) ? await waitFor(text) : text;
       }
       const end = relay.end();
-      tail += isPromise(end) ? await end : end;
+      tail += isPromise(end) ? await waitFor(end) : end;
       if (tail.length > 0) res.write(tail);
     }
   } catch (error) {

@@ -13,10 +13,15 @@ import {
   type SseFrame,
   type WireFormat,
 } from '@warden/llm';
-import type { StreamTransform } from '../policy/policy-stage.port';
+import { isPromise, type StreamTransform } from '@warden/policy';
 import type { CallUsage, ErrorKind, FrameRelay } from './frame-relay';
 import { parseFrameJson, trackAnthropicUsage } from './json-frame';
-import { anthropicErrorFrame, openaiErrorFrames } from './stream-errors';
+import {
+  ANTHROPIC_KEEPALIVE,
+  anthropicErrorFrame,
+  OPENAI_KEEPALIVE,
+  openaiErrorFrames,
+} from './stream-errors';
 import { convertUpstreamError } from '../errors/error-bodies';
 
 /** Upstream frames -> canonical events. */
@@ -26,10 +31,16 @@ interface EventSource {
 }
 
 /** Canonical events -> validated client text. */
-interface EventSink {
+export interface EventSink {
   write(event: AnthropicStreamEvent): string;
   fail(kind: ErrorKind, message: string): string;
+  keepAlive(): string;
   readonly finished: boolean;
+}
+
+/** The validated encoder of canonical events into the client's SSE. */
+export function createClientSink(format: WireFormat, usage: CallUsage, includeUsage: boolean): EventSink {
+  return format === 'anthropic' ? new AnthropicSink(usage) : new OpenAISink(usage, includeUsage);
 }
 
 class AnthropicEventSource implements EventSource {
@@ -87,6 +98,10 @@ class AnthropicSink implements EventSink {
   fail(kind: ErrorKind, message: string): string {
     return anthropicErrorFrame(kind, message);
   }
+
+  keepAlive(): string {
+    return ANTHROPIC_KEEPALIVE;
+  }
 }
 
 class OpenAISink implements EventSink {
@@ -127,10 +142,10 @@ class OpenAISink implements EventSink {
     this.errored = true;
     return openaiErrorFrames(kind, message);
   }
-}
 
-function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown }).then === 'function';
+  keepAlive(): string {
+    return OPENAI_KEEPALIVE;
+  }
 }
 
 /**
@@ -174,6 +189,10 @@ export class TranscodingRelay implements FrameRelay {
 
   fail(kind: ErrorKind, message: string): string {
     return this.sink.fail(kind, message);
+  }
+
+  keepAlive(): string {
+    return this.sink.keepAlive();
   }
 
   private finish(text: string, held: AnthropicStreamEvent[]): string {

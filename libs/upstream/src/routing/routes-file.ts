@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Env } from '@warden/config';
-import { InvalidConfigException } from '@warden/config';
+import { interpolateEnv, InvalidConfigException } from '@warden/config';
 
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
 
@@ -73,7 +73,7 @@ export function loadRoutesFile(path: string, env: Env): RoutesFile {
 
 /** Parses routes YAML text (see {@link loadRoutesFile}). */
 export function parseRoutesYaml(text: string, env: Env, source = 'routes'): RoutesFile {
-  const raw = interpolate(parseYaml(text) ?? {}, env, source);
+  const raw = interpolateEnv(parseYaml(text) ?? {}, env, source);
   const result = routesFileSchema.safeParse(raw);
   if (!result.success) {
     throw new InvalidConfigException(
@@ -82,20 +82,4 @@ export function parseRoutesYaml(text: string, env: Env, source = 'routes'): Rout
     );
   }
   return result.data;
-}
-
-/** Replaces `${VAR}` in every string value (never in comments or keys); a missing variable fails. */
-function interpolate(value: unknown, env: Env, source: string): unknown {
-  if (typeof value === 'string') {
-    return value.replace(/\$\{([A-Z0-9_]+)\}/g, (_match, name: string) => {
-      const found = env[name];
-      if (found === undefined) throw new InvalidConfigException(source, [`\${${name}} is not set`]);
-      return found;
-    });
-  }
-  if (Array.isArray(value)) return value.map((v) => interpolate(v, env, source));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, source)]));
-  }
-  return value;
 }

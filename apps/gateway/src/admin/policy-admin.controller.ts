@@ -1,0 +1,51 @@
+import { Body, Controller, Get, Inject, Logger, Put, UseGuards } from '@nestjs/common';
+import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
+import {
+  PolicyConfigException,
+  PolicyEngine,
+  PolicyRegistry,
+  type ActiveChain,
+  type PolicyTypeInfo,
+} from '@warden/policy';
+import { AdminAuthGuard } from './admin-auth.guard';
+
+/** Admin API for the policy chain: inspect it, list the types, replace it atomically. */
+@Controller('api/policy')
+@UseGuards(AdminAuthGuard)
+export class PolicyAdminController {
+  private readonly logger = new Logger('PolicyAdmin');
+
+  constructor(
+    @Inject(PolicyEngine) private readonly engine: PolicyEngine,
+    @Inject(PolicyRegistry) private readonly registry: PolicyRegistry,
+  ) {}
+
+  /** The active chain: its configuration, policy names and version. */
+  @Get()
+  active(): ActiveChain {
+    return this.engine.describe();
+  }
+
+  /** Every registered policy type with the JSON schema of its options. */
+  @Get('types')
+  types(): { types: PolicyTypeInfo[] } {
+    return { types: this.registry.list() };
+  }
+
+  /** Validates `{ policies: [...] }` and swaps it in; calls in flight finish with the chain they started with. */
+  @Put()
+  replace(@Body() body: unknown): ActiveChain {
+    try {
+      const active = this.engine.swap(body, 'PUT /api/policy');
+      this.logger.log(
+        `policy chain replaced (version ${active.version}): ${active.policies.map((p) => p.name).join(', ') || 'empty'}`,
+      );
+      return active;
+    } catch (error) {
+      if (error instanceof PolicyConfigException) {
+        throw new GatewayException(GatewayErrorCode.InvalidRequest, error.message);
+      }
+      throw error;
+    }
+  }
+}

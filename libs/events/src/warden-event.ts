@@ -1,0 +1,15 @@
+import type { JsonObject } from '@warden/llm';
+
+/** One thing that happened on a call (DESIGN.md §5): the live view shows it, the history keeps it. */
+export interface WardenEvent {
+  readonly id: string;
+  readonly callId: string;
+  readonly sessionId?: string;
+  /** `call.started`, `call.completed`, `call.failed`, `policy.<name>.<action>`, ... */
+  readonly type: string;
+  /** ISO timestamp. */
+  readonly at: string;
+  /** The replica that produced it. */
+  readonly instance: string;
+  readonly data: JsonObject;
+}
