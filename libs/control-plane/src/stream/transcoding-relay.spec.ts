@@ -268,13 +268,13 @@ describe('TranscodingRelay', () => {
     it('produces a valid OpenAI stream with the text, the tool call and the finish reason', async () => {
       const r = relay('anthropic', 'openai', passThrough, true);
       const text = (await drive(r, anthropicUpstream(anthropicTurn))).join('');
-      const result = openaiResult(openaiClientChunks(text));
+      const { usage, ...result } = openaiResult(openaiClientChunks(text));
       expect(result).toEqual({
         content: 'Hello world',
         toolCalls: [{ id: 'toolu_1', name: 'read_file', arguments: '{"path":"a.txt"}' }],
         finishReason: 'tool_calls',
-        usage: expect.objectContaining({ prompt_tokens: 12, completion_tokens: 20, total_tokens: 32 }),
       });
+      expect(usage).toMatchObject({ prompt_tokens: 12, completion_tokens: 20, total_tokens: 32 });
       expect(r.finished).toBe(true);
       expect(r.usage).toEqual({ inputTokens: 12, outputTokens: 20 });
     });

@@ -179,7 +179,7 @@ describe('loadRoutesFile', () => {
   });
 
   it('rethrows read errors other than a missing file', () => {
-    expect(() => loadRoutesFile(dir, {})).toThrow(expect.objectContaining({ code: 'EISDIR' }));
+    expect(() => loadRoutesFile(dir, {})).toThrow(/EISDIR/);
   });
 
   it('reads and interpolates a file, naming its path when it is invalid', () => {
