@@ -17,7 +17,13 @@ const forbidden = {
     '@warden/events',
     '@warden/config',
   ],
-  'libs/config/**': ['@warden/upstream', '@warden/control-plane', '@warden/policy', '@warden/events', '@warden/llm'],
+  'libs/config/**': [
+    '@warden/upstream',
+    '@warden/control-plane',
+    '@warden/policy',
+    '@warden/events',
+    '@warden/llm',
+  ],
   'libs/policy/**': ['@warden/upstream', '@warden/control-plane', '@warden/events', '@warden/observability'],
   'libs/events/**': ['@warden/upstream', '@warden/control-plane', '@warden/policy', '@warden/mock-llm'],
   'libs/mock-llm/**': ['@warden/upstream', '@warden/control-plane', '@warden/observability'],
@@ -64,9 +70,21 @@ export default tseslint.config(
     rules: { 'no-console': 'error' },
   },
   {
+    // The policy runtime reads optional hooks off a policy and always invokes them with `hook.call(policy, ...)`.
+    files: ['libs/policy/src/runtime/**/*.ts'],
+    rules: { '@typescript-eslint/unbound-method': 'off' },
+  },
+  {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'],
     rules: { '@typescript-eslint/unbound-method': 'off' },
   },
-  { files: ['**/*.mjs', '**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.mjs', '**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', setTimeout: 'readonly', clearTimeout: 'readonly' },
+    },
+  },
   prettier,
 );

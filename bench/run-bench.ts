@@ -71,7 +71,8 @@ interface Stats {
 
 function stats(samplesMs: number[]): Stats {
   const sorted = [...samplesMs].sort((a, b) => a - b);
-  const at = (q: number): number => (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 1000;
+  const at = (q: number): number =>
+    (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0) * 1000;
   const mean = (sorted.reduce((s, v) => s + v, 0) / sorted.length) * 1000;
   return { n: sorted.length, meanUs: mean, p50Us: at(0.5), p90Us: at(0.9), p99Us: at(0.99) };
 }
@@ -199,7 +200,10 @@ async function main(): Promise<void> {
       '',
       '| connections | mock alone (req/s) | through gateway (req/s) | ratio |',
       '|---|---|---|---|',
-      ...rows.map((r) => `| ${r.connections} | ${r.directRps.toFixed(0)} | ${r.gatewayRps.toFixed(0)} | ${(r.ratio * 100).toFixed(1)}% |`),
+      ...rows.map(
+        (r) =>
+          `| ${r.connections} | ${r.directRps.toFixed(0)} | ${r.gatewayRps.toFixed(0)} | ${(r.ratio * 100).toFixed(1)}% |`,
+      ),
       '',
       `Gateway RSS after the run: ${memory.rssMb.toFixed(0)} MiB (peak ${memory.peakMb.toFixed(0)} MiB).`,
       '',

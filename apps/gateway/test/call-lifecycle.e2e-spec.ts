@@ -53,9 +53,14 @@ describe('per-call state is released on every path', () => {
       }
       case 1:
       case 2: {
-        const res = kind === 1 ? await anthropic(script({ words: 8 }), true) : await openai(script({ words: 8 }), true, 'claude-test');
+        const res =
+          kind === 1
+            ? await anthropic(script({ words: 8 }), true)
+            : await openai(script({ words: 8 }), true, 'claude-test');
         const frames = sseFrames(await res.text());
-        return frames.some((f) => f.event === 'error' || f.data.includes('"error"')) ? 'upstream-error' : 'ok';
+        return frames.some((f) => f.event === 'error' || f.data.includes('"error"'))
+          ? 'upstream-error'
+          : 'ok';
       }
       case 3: {
         const res = await openai('FAIL_REQUEST please', false);
@@ -63,7 +68,11 @@ describe('per-call state is released on every path', () => {
         return res.status === 500 ? 'policy-error' : 'ok';
       }
       case 4: {
-        const res = await anthropic(script({ text: 'all good until FAIL_STREAM shows up' }), true, 'gpt-test');
+        const res = await anthropic(
+          script({ text: 'all good until FAIL_STREAM shows up' }),
+          true,
+          'gpt-test',
+        );
         const frames = sseFrames(await res.text());
         return frames.at(-1)?.event === 'error' ? 'policy-error' : 'ok';
       }
@@ -82,12 +91,19 @@ describe('per-call state is released on every path', () => {
         const res = await openai(script({ ttftMs: 1000 }), stream);
         const text = await res.text();
         // Non-streaming: a 504; streaming: the headers were sent, so an in-band timeout error then [DONE].
-        const timedOut = stream ? res.status === 200 && text.includes('upstream_timeout') : res.status === 504;
+        const timedOut = stream
+          ? res.status === 200 && text.includes('upstream_timeout')
+          : res.status === 504;
         return timedOut ? 'timeout' : 'ok';
       }
       case 7: {
         const controller = new AbortController();
-        const res = await openai(script({ words: 200, chunkDelayMs: 2 }), true, 'gpt-test', controller.signal);
+        const res = await openai(
+          script({ words: 200, chunkDelayMs: 2 }),
+          true,
+          'gpt-test',
+          controller.signal,
+        );
         const reader = res.body?.getReader();
         await reader?.read();
         controller.abort();

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Policy } from './core/policy';
 import { PolicyChain } from './runtime/policy-chain';
 import { PolicyTimings } from './runtime/policy-timings';
+import { PolicyConfigException } from './registry/policy-config.exception';
 import type { PolicyRegistry } from './registry/policy-registry';
 
 /** What the admin API shows of the active chain. */
@@ -47,11 +48,20 @@ export class PolicyEngine {
 
   /** Reads the chain configuration file (missing: no policies). */
   static readConfigFile(path: string): unknown {
+    let text: string;
     try {
-      return parseYaml(readFileSync(path, 'utf8')) ?? {};
+      text = readFileSync(path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { policies: [] };
       throw error;
+    }
+    try {
+      const document: unknown = parseYaml(text);
+      return document ?? { policies: [] };
+    } catch (error) {
+      throw new PolicyConfigException(path, [
+        `not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
+      ]);
     }
   }
 

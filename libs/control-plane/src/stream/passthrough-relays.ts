@@ -69,7 +69,7 @@ export class OpenAIPassthroughRelay implements FrameRelay {
     const chunk = parseFrameJson(frame.data);
     this.validator.check(chunk);
     if (isJsonObject(chunk)) {
-      if ('error' in chunk) {
+      if (isJsonObject(chunk.error) && chunk.choices === undefined) {
         this.upstreamError = true;
         return frame.raw + OPENAI_DONE_FRAME;
       }

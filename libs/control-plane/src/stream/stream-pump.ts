@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { ProtocolViolation, SseDecoder } from '@warden/llm';
 import { isPromise, PolicyFailure, StreamBufferExceeded } from '@warden/policy';
-import { UpstreamException, type UpstreamResponse } from '@warden/upstream';
+import { toUpstreamException, UpstreamException, type UpstreamResponse } from '@warden/upstream';
 import type { CallContext } from '../call/call-context';
 import type { ErrorKind, FrameRelay } from './frame-relay';
 
@@ -14,12 +14,18 @@ export interface StreamOutcome {
   error?: string;
 }
 
-function classify(error: unknown): { kind: ErrorKind; message: string } {
-  if (error instanceof ProtocolViolation)
+function classify(error: unknown, ctx: CallContext): { kind: ErrorKind; message: string } {
+  if (error instanceof ProtocolViolation) {
     return { kind: 'protocol', message: `invalid upstream stream: ${error.message}` };
-  if (error instanceof UpstreamException) {
-    const timeout = error.failure.endsWith('timeout');
-    return { kind: timeout ? 'timeout' : 'upstream', message: error.message };
+  }
+  if (error instanceof PolicyFailure || error instanceof StreamBufferExceeded) {
+    return { kind: 'internal', message: error.message };
+  }
+  // Transport errors while reading the body (idle timeout, reset) carry a code; map them like send() does.
+  const coded = typeof (error as { code?: unknown } | null)?.code === 'string';
+  if (error instanceof UpstreamException || coded) {
+    const upstream = toUpstreamException(error, ctx.route.provider.name, ctx.signal);
+    return { kind: upstream.failure.endsWith('timeout') ? 'timeout' : 'upstream', message: upstream.message };
   }
   return { kind: 'internal', message: 'internal error while streaming' };
 }
@@ -88,7 +94,7 @@ export async function pumpStream(
       outcome.status = 'client_aborted';
     } else {
       const cause: unknown = ctx.signal.aborted ? ctx.signal.reason : error;
-      const { kind, message } = classify(cause);
+      const { kind, message } = classify(cause, ctx);
       outcome.status = 'failed';
       outcome.error = message;
       if (!relay.finished) res.write(relay.fail(kind, message));

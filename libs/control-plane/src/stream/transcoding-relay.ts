@@ -65,7 +65,7 @@ class OpenAIChunkSource implements EventSource {
     }
     if (frame.data === '') return [];
     const chunk = parseFrameJson(frame.data);
-    if (isJsonObject(chunk) && 'error' in chunk) {
+    if (isJsonObject(chunk) && isJsonObject(chunk.error) && chunk.choices === undefined) {
       const converted = convertUpstreamError(chunk, 500, 'openai', 'anthropic');
       this.done = true;
       return [converted as AnthropicStreamEvent];

@@ -16,7 +16,10 @@ export const MAX_EXPLANATION_CHARS = 1000;
  * each policy's (strict) options object.
  */
 export const judgeConnectionOptions = {
-  model: z.string().min(1).describe('Judge model, as the judge endpoint names it (e.g. gpt-4o-mini, claude-haiku-4-5).'),
+  model: z
+    .string()
+    .min(1)
+    .describe('Judge model, as the judge endpoint names it (e.g. gpt-4o-mini, claude-haiku-4-5).'),
   baseUrl: z
     .url({ protocol: /^https?$/ })
     .describe(
@@ -30,7 +33,9 @@ export const judgeConnectionOptions = {
   apiKey: z
     .string()
     .optional()
-    .describe('Judge API key (use ${ENV_VAR} interpolation); sent as Bearer (openai) or x-api-key (anthropic).'),
+    .describe(
+      'Judge API key (use ${ENV_VAR} interpolation); sent as Bearer (openai) or x-api-key (anthropic).',
+    ),
   timeoutMs: z
     .number()
     .int()

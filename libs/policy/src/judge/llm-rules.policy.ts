@@ -35,7 +35,8 @@ Answer with one JSON object and nothing else:
 {"action": "pass" | "rewrite" | "block", "rewrite": "<complete corrected response, only for rewrite>", "explanation": "<one short sentence naming the rule>"}`;
 
 /** Default text that replaces a blocked response text. */
-export const DEFAULT_RULES_BLOCKED_MESSAGE = '⛔ Warden withheld this response: it broke an operator rule ({explanation}).';
+export const DEFAULT_RULES_BLOCKED_MESSAGE =
+  '⛔ Warden withheld this response: it broke an operator rule ({explanation}).';
 
 /** Options of `llm-rules`. */
 export const llmRulesOptions = z
@@ -128,7 +129,9 @@ function createLlmRules(options: LlmRulesOptions, name: string): Policy {
 
     let judgement: RulesJudgement;
     try {
-      judgement = readRulesJudgement(parseJudgeJson(await client.complete(system, rulesPrompt(text), ctx.signal)));
+      judgement = readRulesJudgement(
+        parseJudgeJson(await client.complete(system, rulesPrompt(text), ctx.signal)),
+      );
     } catch (error) {
       const reason = judgeFailureReason(error);
       const latencyMs = elapsed();

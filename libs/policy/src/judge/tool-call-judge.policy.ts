@@ -67,7 +67,9 @@ export const toolCallJudgeOptions = z
       .string()
       .min(1)
       .default(DEFAULT_TOOL_JUDGE_INSTRUCTIONS)
-      .describe('System prompt of the judge; it must ask for JSON {"probability": 0..1, "explanation": "..."}.'),
+      .describe(
+        'System prompt of the judge; it must ask for JSON {"probability": 0..1, "explanation": "..."}.',
+      ),
     blockedMessage: z
       .string()
       .min(1)
@@ -80,7 +82,9 @@ export const toolCallJudgeOptions = z
       .int()
       .positive()
       .default(DEFAULT_MAX_ARGUMENT_CHARS)
-      .describe('Tool arguments are truncated to this many characters in the prompt, events and blocked message.'),
+      .describe(
+        'Tool arguments are truncated to this many characters in the prompt, events and blocked message.',
+      ),
     maxTokens: z
       .number()
       .int()
@@ -112,7 +116,8 @@ export function readToolCallJudgement(reply: unknown): ToolCallJudgement {
   }
   const fields = reply as Record<string, unknown>;
   const raw = fields.probability;
-  const probability = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  const probability =
+    typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
   if (!Number.isFinite(probability)) {
     throw new JudgeError('invalid-reply', 'judge reply has no numeric "probability"');
   }
@@ -141,7 +146,12 @@ function createToolCallJudge(options: ToolCallJudgeOptions, name: string): Polic
     const elapsed = (): number => Math.round(performance.now() - started);
     const blocked = (probability: string, explanation: string): ToolCallVerdict => ({
       action: 'replace',
-      text: fillTemplate(options.blockedMessage, { tool: call.name, arguments: args, probability, explanation }),
+      text: fillTemplate(options.blockedMessage, {
+        tool: call.name,
+        arguments: args,
+        probability,
+        explanation,
+      }),
     });
 
     let judgement: ToolCallJudgement;

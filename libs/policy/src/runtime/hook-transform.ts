@@ -188,11 +188,10 @@ export class HookTransform implements StreamTransform {
       const hook = block.kind === 'text' ? this.policy.onTextDelta : this.policy.onThinkingDelta;
       if (hook === undefined) return this.emitText(block, value);
       const info: BlockInfo = { index: block.inIndex, type: block.kind };
-      const out = hook.call(this.policy, this.ctx, value, info);
+      const name = block.kind === 'text' ? 'onTextDelta' : 'onThinkingDelta';
+      const out = this.invoke(name, () => hook.call(this.policy, this.ctx, value, info));
       if (typeof out === 'string') return this.emitText(block, out);
-      return this.call(block.kind === 'text' ? 'onTextDelta' : 'onThinkingDelta', () => out).then((text) =>
-        this.emitText(block, text),
-      );
+      return this.call(name, () => out).then((text) => this.emitText(block, text));
     }
     if (block.kind === 'text' || block.kind === 'thinking') {
       // signature or citation deltas of a rewritten block: they need the block open.
@@ -228,11 +227,10 @@ export class HookTransform implements StreamTransform {
       };
       if (hook === undefined) return close(undefined);
       const info: BlockInfo = { index: block.inIndex, type: block.kind };
-      const tail = hook.call(this.policy, this.ctx, block.received, info);
+      const name = block.kind === 'text' ? 'onTextComplete' : 'onThinkingComplete';
+      const tail = this.invoke(name, () => hook.call(this.policy, this.ctx, block.received, info));
       if (typeof tail === 'string' || tail === undefined) return close(tail);
-      return this.call(block.kind === 'text' ? 'onTextComplete' : 'onThinkingComplete', () => tail).then(
-        close,
-      );
+      return this.call(name, () => tail).then(close);
     }
     return this.close(block);
   }
@@ -323,13 +321,22 @@ export class HookTransform implements StreamTransform {
   /** Gives held block events their output index. */
   private release(events: AnthropicStreamEvent[]): AnthropicStreamEvent[] {
     const index = this.nextIndex++;
-    return events.map((e) => ({ ...e, index }) as AnthropicStreamEvent);
+    return events.map((e) => ({ ...e, index }));
   }
 
   private count(bytes: number): void {
     this.heldBytes += bytes;
     if (this.heldBytes > this.maxBufferBytes)
       throw new StreamBufferExceeded(this.policy.name, this.maxBufferBytes);
+  }
+
+  /** Runs a hook that may answer synchronously; a synchronous throw becomes a {@link PolicyFailure}. */
+  private invoke<T>(hook: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw new PolicyFailure(this.policy.name, hook, error);
+    }
   }
 
   private async call<T>(hook: string, fn: () => T | Promise<T>): Promise<T> {

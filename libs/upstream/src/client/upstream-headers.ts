@@ -29,10 +29,10 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'x-warden-api-key',
   'cookie',
   'forwarded',
-  'x-forwarded-for',
-  'x-forwarded-host',
-  'x-forwarded-proto',
+  'via',
   'x-real-ip',
+  'cf-connecting-ip',
+  'true-client-ip',
   'traceparent',
   'tracestate',
 ]);
@@ -80,7 +80,7 @@ export function buildUpstreamHeaders(
   const converted = options.clientFormat !== options.upstreamFormat;
   const foreign = converted ? FORMAT_HEADER_PREFIXES[options.clientFormat] : [];
   for (const name in client) {
-    if (DROPPED_REQUEST_HEADERS.has(name)) continue;
+    if (DROPPED_REQUEST_HEADERS.has(name) || name.startsWith('x-forwarded-')) continue;
     if (foreign.some((p) => name.startsWith(p))) continue;
     const value = client[name];
     if (value !== undefined) out[name] = value;

@@ -40,7 +40,7 @@ export function toUpstreamException(
     if (timeout === 'connect')
       return new UpstreamException('connect', provider, `connect timeout to ${provider}`);
     if (timeout !== undefined)
-      return new UpstreamException(timeout, provider, `${provider} ${timeout.replace('-', ' ')}`);
+      return new UpstreamException(timeout, provider, `${provider} ${timeout.replaceAll('-', ' ')}`);
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH') {
       return new UpstreamException('connect', provider, `cannot connect to ${provider} (${code})`, {
         cause: error,

@@ -73,7 +73,19 @@ export function loadRoutesFile(path: string, env: Env): RoutesFile {
 
 /** Parses routes YAML text (see {@link loadRoutesFile}). */
 export function parseRoutesYaml(text: string, env: Env, source = 'routes'): RoutesFile {
-  const raw = interpolateEnv(parseYaml(text) ?? {}, env, source);
+  let document: unknown;
+  try {
+    document = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new InvalidConfigException(source, [
+      `not valid YAML: ${error instanceof Error ? error.message : String(error)}`,
+    ]);
+  }
+  // A section whose entries are all commented out parses as null: treat it as absent.
+  if (isRecord(document)) {
+    document = Object.fromEntries(Object.entries(document).filter(([, v]) => v !== null));
+  }
+  const raw = interpolateEnv(document, env, source);
   const result = routesFileSchema.safeParse(raw);
   if (!result.success) {
     throw new InvalidConfigException(
@@ -82,4 +94,8 @@ export function parseRoutesYaml(text: string, env: Env, source = 'routes'): Rout
     );
   }
   return result.data;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

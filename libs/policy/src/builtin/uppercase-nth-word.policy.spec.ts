@@ -1,0 +1,206 @@
+import fc from 'fast-check';
+import {
+  AnthropicStreamValidator,
+  MessageAssembler,
+  messageToEvents,
+  type AnthropicContentBlock,
+  type AnthropicResponse,
+  type AnthropicStreamEvent,
+} from '@warden/llm';
+import type { Policy } from '../core/policy';
+import type { CallInfo } from '../core/policy-context';
+import { PolicyConfigException } from '../registry/policy-config.exception';
+import { PolicyRegistry } from '../registry/policy-registry';
+import { PolicyChain } from '../runtime/policy-chain';
+import { PolicyTimings } from '../runtime/policy-timings';
+import { uppercaseNthWordPolicyType } from './uppercase-nth-word.policy';
+
+const NUM_RUNS = 300;
+
+function callInfo(): CallInfo {
+  return {
+    callId: 'call_1',
+    sessionId: 'session_1',
+    keyId: undefined,
+    clientFormat: 'openai',
+    upstreamFormat: 'anthropic',
+    model: 'm',
+    stream: true,
+    originalRequest: {},
+    signal: new AbortController().signal,
+  };
+}
+
+function policyOf(options: unknown): Policy {
+  return uppercaseNthWordPolicyType.create(uppercaseNthWordPolicyType.options.parse(options), { name: 'x' });
+}
+
+function chainOf(policy: Policy): PolicyChain {
+  return new PolicyChain([policy], { maxBufferBytes: 1 << 20, timings: new PolicyTimings() });
+}
+
+function message(content: AnthropicContentBlock[]): AnthropicResponse {
+  return {
+    id: 'msg_1',
+    type: 'message',
+    role: 'assistant',
+    model: 'm',
+    content,
+    stop_reason: 'tool_use',
+    stop_sequence: null,
+    usage: { input_tokens: 1, output_tokens: 2 },
+  };
+}
+
+/** The canonical events of `msg` with every text and thinking delta cut into pieces of the given sizes (cycled). */
+function chunkedEvents(msg: AnthropicResponse, sizes: readonly number[]): AnthropicStreamEvent[] {
+  const out: AnthropicStreamEvent[] = [];
+  let k = 0;
+  for (const event of messageToEvents(msg)) {
+    if (event.type !== 'content_block_delta' || event.delta.type !== 'text_delta') {
+      out.push(event);
+      continue;
+    }
+    const text = String(event.delta.text);
+    for (let i = 0; i < text.length;) {
+      const size = sizes[k++ % sizes.length] ?? 1;
+      out.push({ ...event, delta: { type: 'text_delta', text: text.slice(i, i + size) } });
+      i += size;
+    }
+  }
+  return out;
+}
+
+async function runStream(
+  policy: Policy,
+  events: AnthropicStreamEvent[],
+): Promise<{ message: AnthropicResponse; deltas: string[] }> {
+  const transform = chainOf(policy)
+    .begin(callInfo(), () => undefined)
+    .streamTransform();
+  const validator = new AnthropicStreamValidator();
+  const assembler = new MessageAssembler();
+  const deltas: string[] = [];
+  const accept = (out: AnthropicStreamEvent[]) => {
+    for (const event of out) {
+      validator.check(event);
+      assembler.push(event);
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
+        deltas.push(String(event.delta.text));
+    }
+  };
+  for (const event of events) accept(await transform.push(event));
+  accept(await transform.end());
+  expect(validator.finished).toBe(true);
+  return { message: assembler.message, deltas };
+}
+
+async function runWhole(policy: Policy, msg: AnthropicResponse): Promise<AnthropicResponse> {
+  return chainOf(policy)
+    .begin(callInfo(), () => undefined)
+    .transformMessage(structuredClone(msg));
+}
+
+/** Every n-th word of the texts (counted across them) uppercased. */
+function reference(texts: readonly string[], n: number): string[] {
+  let words = 0;
+  return texts.map((text) => text.replace(/\S+/g, (word) => (++words % n === 0 ? word.toUpperCase() : word)));
+}
+
+describe('uppercase-nth-word', () => {
+  it('uppercases every third word by default, across deltas, whitespace kept exactly', async () => {
+    const policy = policyOf({});
+    const msg = message([{ type: 'text', text: 'one two  three\tfour five\nsix seven' }]);
+    const run = await runStream(policy, chunkedEvents(msg, [3, 1, 5]));
+    expect(run.message.content).toEqual([{ type: 'text', text: 'one two  THREE\tfour five\nSIX seven' }]);
+    // No delta ends inside a word that continues in the next one.
+    for (const [i, delta] of run.deltas.entries()) {
+      const next = run.deltas[i + 1];
+      if (next !== undefined) expect(/\S$/.test(delta) && /^\S/.test(next)).toBe(false);
+    }
+  });
+
+  it('holds a word cut by a delta until it is complete', async () => {
+    const policy = policyOf({ n: 1 });
+    const events = messageToEvents(message([{ type: 'text', text: '' }]));
+    events.splice(
+      2,
+      0,
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hel' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'lo wor' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'ld' } },
+    );
+    const run = await runStream(policy, events);
+    expect(run.deltas).toEqual(['HELLO ', 'WORLD']);
+  });
+
+  it('counts across text blocks and leaves thinking and tool calls untouched', async () => {
+    const policy = policyOf({ n: 2 });
+    const msg = message([
+      { type: 'thinking', thinking: 'a b c d', signature: 'sig' },
+      { type: 'text', text: 'a b c' },
+      { type: 'tool_use', id: 'toolu_1', name: 'bash', input: { command: 'ls -la x' } },
+      { type: 'text', text: 'd e' },
+    ]);
+    const run = await runStream(policy, chunkedEvents(msg, [1]));
+    expect(run.message.content).toEqual([
+      { type: 'thinking', thinking: 'a b c d', signature: 'sig' },
+      { type: 'text', text: 'a B c' },
+      { type: 'tool_use', id: 'toolu_1', name: 'bash', input: { command: 'ls -la x' } },
+      { type: 'text', text: 'D e' },
+    ]);
+    expect(await runWhole(policy, msg)).toEqual(run.message);
+  });
+
+  it('keeps state per call: two calls of the same policy count separately', async () => {
+    const policy = policyOf({ n: 2 });
+    const msg = message([{ type: 'text', text: 'a b c' }]);
+    const [first, second] = await Promise.all([runWhole(policy, msg), runWhole(policy, msg)]);
+    expect(first.content).toEqual([{ type: 'text', text: 'a B c' }]);
+    expect(second.content).toEqual(first.content);
+  });
+
+  it('is chunking-invariant and equal to the rewrite of the whole text', async () => {
+    const text = fc.string({
+      unit: fc.constantFrom('a', 'b', 'ß', 'é', '😀', ' ', '  ', '\n', '\t', '\u00a0', 'word', 'x'),
+      maxLength: 30,
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        text,
+        text,
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 6 }),
+        async (first, second, n, sizes) => {
+          const policy = policyOf({ n });
+          const msg = message([
+            { type: 'text', text: first },
+            { type: 'tool_use', id: 'toolu_1', name: 'bash', input: { command: 'a b c' } },
+            { type: 'text', text: second },
+          ]);
+          const [a, b] = reference([first, second], n);
+          const streamed = await runStream(policy, chunkedEvents(msg, sizes));
+          expect(streamed.message.content).toEqual([
+            ...(a === '' ? [] : [{ type: 'text', text: a }]),
+            { type: 'tool_use', id: 'toolu_1', name: 'bash', input: { command: 'a b c' } },
+            ...(b === '' ? [] : [{ type: 'text', text: b }]),
+          ]);
+          expect(await runWhole(policy, msg)).toEqual(streamed.message);
+        },
+      ),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('refuses an n below 1, naming the policy and the option', () => {
+    const registry = new PolicyRegistry();
+    registry.register(uppercaseNthWordPolicyType);
+    const build = () =>
+      registry.build({ policies: [{ type: 'uppercase-nth-word', options: { n: 0 } }] }, 'test');
+    expect(build).toThrow(PolicyConfigException);
+    expect(build).toThrow('policies.0 (uppercase-nth-word): option n:');
+    expect(() =>
+      registry.build({ policies: [{ type: 'uppercase-nth-word', options: { n: 1.5 } }] }, 'test'),
+    ).toThrow('option n:');
+  });
+});
