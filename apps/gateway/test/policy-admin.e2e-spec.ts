@@ -1,3 +1,4 @@
+import { EventPublisher, type WardenEvent } from '@warden/events';
 import { script, sseFrames, startTestGateway, type TestGateway } from './support/harness';
 import { TEST_PLUGIN_DIR, writePolicyConfig } from './support/test-plugins';
 
@@ -76,12 +77,20 @@ describe('policy admin API', () => {
       }),
     });
     const started = await inFlight;
+    const swapped = new Promise<WardenEvent>((resolve) => {
+      const stop = gw.app.get(EventPublisher).subscribe((event) => {
+        if (event.type !== 'policy.config.updated') return;
+        stop();
+        resolve(event);
+      });
+    });
     const swap = await fetch(`${gw.url}/api/policy`, {
       method: 'PUT',
       headers: admin,
       body: JSON.stringify({ policies: [{ type: 'test-faults', options: { holdMs: 0 } }] }),
     });
     expect(swap.status).toBe(200);
+    expect(await swapped).toMatchObject({ type: 'policy.config.updated', data: { version: 2 } });
     expect(await json(swap)).toMatchObject({ version: 2, policies: [{ name: 'test-faults' }] });
     // The old call completes normally, untouched by the new chain.
     const frames = sseFrames(await started.text());

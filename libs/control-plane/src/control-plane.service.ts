@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
-import { EventPublisher } from '@warden/events';
+import { EventPublisher, INSTANCE_ID } from '@warden/events';
 import {
   anthropicRequestToOpenAI,
   anthropicResponseToOpenAI,
@@ -44,10 +43,11 @@ import { createClientSink, TranscodingRelay } from './stream/transcoding-relay';
 /** Response header carrying the gateway's id of the call. */
 export const CALL_ID_HEADER = 'x-warden-call-id';
 
+/** Abort reason once a call is over: releases anything still tied to its signal. */
+const CALL_FINISHED = 'call finished';
+
 /** Largest upstream error body read back (errors are small; anything larger is cut). */
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;
-
-const INSTANCE = `${hostname()}:${process.pid}`;
 
 /** Status codes a request policy may reject with, mapped to domain codes. */
 const REJECT_CODES: ReadonlyMap<number, GatewayErrorCode> = new Map([
@@ -126,6 +126,8 @@ export class ControlPlaneService {
     } finally {
       clearTimeout(deadline);
       this.active--;
+      // Whatever still waits on this call (a judge after an upstream error event) stops now.
+      ctx.abort(CALL_FINISHED);
     }
   }
 
@@ -188,7 +190,7 @@ export class ControlPlaneService {
       sessionId: ctx.sessionId,
       type,
       at: new Date().toISOString(),
-      instance: INSTANCE,
+      instance: INSTANCE_ID,
       data,
     });
   }

@@ -14,3 +14,7 @@ export * from './plugins/plugin-loader';
 export * from './policy.config';
 export * from './policy-engine';
 export * from './policy.module';
+export * from './judge/judge-client';
+export * from './judge/judge.error';
+export * from './judge/tool-call-judge.policy';
+export * from './judge/llm-rules.policy';

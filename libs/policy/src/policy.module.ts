@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnApplicationShutdown } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
 import { ENV, type Env } from '@warden/config';
 import { BUILTIN_POLICY_TYPES } from './builtin/builtin-policy-types';
+import { closeJudgeAgents } from './judge/judge-client';
 import { loadPluginPolicyTypes } from './plugins/plugin-loader';
 import { policyConfig } from './policy.config';
 import { PolicyEngine } from './policy-engine';
@@ -36,4 +37,8 @@ import { PolicyRegistry } from './registry/policy-registry';
   ],
   exports: [PolicyEngine, PolicyRegistry],
 })
-export class PolicyModule {}
+export class PolicyModule implements OnApplicationShutdown {
+  async onApplicationShutdown(): Promise<void> {
+    await closeJudgeAgents();
+  }
+}

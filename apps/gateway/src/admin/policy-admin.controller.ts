@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Inject, Logger, Put, UseGuards } from '@nestjs/common';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
+import { EventPublisher, INSTANCE_ID } from '@warden/events';
 import {
   PolicyConfigException,
   PolicyEngine,
@@ -18,6 +20,7 @@ export class PolicyAdminController {
   constructor(
     @Inject(PolicyEngine) private readonly engine: PolicyEngine,
     @Inject(PolicyRegistry) private readonly registry: PolicyRegistry,
+    @Inject(EventPublisher) private readonly events: EventPublisher,
   ) {}
 
   /** The active chain: its configuration, policy names and version. */
@@ -37,6 +40,14 @@ export class PolicyAdminController {
   replace(@Body() body: unknown): ActiveChain {
     try {
       const active = this.engine.swap(body, 'PUT /api/policy');
+      this.events.publish({
+        id: randomUUID(),
+        callId: null,
+        type: 'policy.config.updated',
+        at: active.updatedAt,
+        instance: INSTANCE_ID,
+        data: { version: active.version, policies: active.policies.map((p) => p.name) },
+      });
       this.logger.log(
         `policy chain replaced (version ${active.version}): ${active.policies.map((p) => p.name).join(', ') || 'empty'}`,
       );

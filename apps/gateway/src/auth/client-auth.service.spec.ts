@@ -76,6 +76,13 @@ describe('ClientAuthService', () => {
       expect(rejection(auth, request({}, LOCAL)).code).toBe(GatewayErrorCode.Authentication);
     });
 
+    it('serves a loopback client without a credential with the gateway credential in both mode', () => {
+      expect(service({ AUTH_MODE: 'both' }).authenticate(request({}, LOCAL))).toEqual({
+        keyId: undefined,
+        credential: undefined,
+      });
+    });
+
     it('passes a loopback client credential through in both mode', () => {
       expect(
         service({ AUTH_MODE: 'both' }).authenticate(

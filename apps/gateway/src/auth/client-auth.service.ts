@@ -93,7 +93,11 @@ export class ClientAuthService implements OnModuleInit {
       case 'both': {
         const keyId = this.match(presented?.value);
         if (keyId !== undefined) return { keyId, credential: undefined };
-        if (presented === undefined) throw this.invalidKey(presented);
+        if (presented === undefined) {
+          // Without client keys a (loopback) caller needs none: it gets the gateway's credential, as in proxy-key.
+          if (this.keys.length === 0) return { keyId: undefined, credential: undefined };
+          throw this.invalidKey(presented);
+        }
         return { keyId: undefined, credential: presented };
       }
     }

@@ -112,3 +112,11 @@ export const RESPONSE_HOOKS = [
 export function hasResponseHooks(policy: Policy): boolean {
   return RESPONSE_HOOKS.some((hook) => typeof policy[hook] === 'function');
 }
+
+/**
+ * True when `policy` has a streaming hook (raw or block). Such a policy runs those hooks in both modes, streaming
+ * or not; `onResponse` alone is the whole-message mode, also in both modes.
+ */
+export function hasStreamHooks(policy: Policy): boolean {
+  return RESPONSE_HOOKS.some((hook) => hook !== 'onResponse' && typeof policy[hook] === 'function');
+}

@@ -5,7 +5,7 @@ import {
   type AnthropicStreamEvent,
   type JsonObject,
 } from '@warden/llm';
-import { hasResponseHooks, type Policy, type RequestVerdict } from '../core/policy';
+import { hasResponseHooks, hasStreamHooks, type Policy, type RequestVerdict } from '../core/policy';
 import { CallPolicyContext, type CallInfo, type PolicyEventSink } from '../core/policy-context';
 import type { PolicyRequest } from '../core/policy-request';
 import { HookTransform, WholeMessageTransform } from './hook-transform';
@@ -107,7 +107,7 @@ export class ChainRun {
       const ctx = this.contexts[i] as CallPolicyContext;
       const started = performance.now();
       try {
-        if (policy.onResponse !== undefined) {
+        if (!hasStreamHooks(policy) && policy.onResponse !== undefined) {
           current = (await policy.onResponse(ctx, structuredClone(current))) ?? current;
         } else {
           current = await assemble(this.transformFor(policy, ctx), messageToEvents(current));
@@ -124,10 +124,24 @@ export class ChainRun {
   private transformFor(policy: Policy, ctx: CallPolicyContext): StreamTransform {
     const onEvent = policy.onEvent;
     if (onEvent !== undefined) {
-      return { push: (event) => onEvent.call(policy, ctx, event), end: () => [] };
+      const push = (
+        event: AnthropicStreamEvent,
+      ): AnthropicStreamEvent[] | Promise<AnthropicStreamEvent[]> => {
+        let out: AnthropicStreamEvent[] | Promise<AnthropicStreamEvent[]>;
+        try {
+          out = onEvent.call(policy, ctx, event);
+        } catch (error) {
+          throw new PolicyFailure(policy.name, 'onEvent', error);
+        }
+        return isPromise(out)
+          ? out.catch((error: unknown) => {
+              throw new PolicyFailure(policy.name, 'onEvent', error);
+            })
+          : out;
+      };
+      return { push, end: () => [] };
     }
-    const blockHooks = hasResponseHooks({ ...policy, onResponse: undefined, name: policy.name });
-    if (!blockHooks && policy.onResponse !== undefined) {
+    if (!hasStreamHooks(policy) && policy.onResponse !== undefined) {
       return new WholeMessageTransform(policy, ctx, this.options.maxBufferBytes);
     }
     return new HookTransform(policy, ctx, this.options.maxBufferBytes);
