@@ -187,3 +187,44 @@ describe('policies while streaming', () => {
     expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'api_error' } });
   });
 });
+
+describe('bounded policy buffers', () => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      POLICY_PLUGIN_DIR: TEST_PLUGIN_DIR,
+      POLICY_CONFIG: writePolicyConfig([{ type: 'test-faults' }]),
+      MAX_STREAM_BUFFER_BYTES: '2048',
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  it('ends the stream cleanly with an error naming the limit when a held tool call outgrows it', async () => {
+    const events: WardenEvent[] = [];
+    const stop = gw.app.get(EventPublisher).subscribe((e) => events.push(e));
+    const tools = [{ name: 'write_file', arguments: { path: 'big.txt', content: 'x'.repeat(10_000) } }];
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-test',
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: script({ text: 'Writing.', tools }) }],
+      }),
+    });
+    const frames = sseFrames(await res.text());
+    const last = frames.at(-1);
+    expect(last?.event).toBe('error');
+    expect(last?.data).toContain('MAX_STREAM_BUFFER_BYTES');
+    expect(frames.some((f) => f.data.includes('xxxxxxxx'))).toBe(false);
+    for (let i = 0; i < 1000 && !events.some((e) => e.type === 'call.failed'); i++) {
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    stop();
+    expect(events.find((e) => e.type === 'call.failed')?.data.error).toContain('MAX_STREAM_BUFFER_BYTES');
+  });
+});

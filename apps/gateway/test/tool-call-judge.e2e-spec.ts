@@ -21,7 +21,12 @@ describe('tool-call-judge through the gateway (judge = the mock in judge mode)',
     const config = writePolicyConfig([
       {
         type: 'tool-call-judge',
-        options: { model: 'mock-judge', baseUrl: `${mock.url}/v1`, format: 'openai', apiKey: '${ANTHROPIC_API_KEY}' },
+        options: {
+          model: 'mock-judge',
+          baseUrl: `${mock.url}/v1`,
+          format: 'openai',
+          apiKey: '${ANTHROPIC_API_KEY}',
+        },
       },
     ]);
     gw = await startTestGateway({ ANTHROPIC_API_KEY: 'sk-ant-judge-test', POLICY_CONFIG: config }, mock);
@@ -102,7 +107,12 @@ describe('tool-call-judge through the gateway (judge = the mock in judge mode)',
 
   it('publishes allowed and blocked decisions with the explanation', async () => {
     const before = events.length;
-    await anthropic.messages.create({ model: 'claude-test', max_tokens: 50, tools, messages: [{ role: 'user', content: prompt }] });
+    await anthropic.messages.create({
+      model: 'claude-test',
+      max_tokens: 50,
+      tools,
+      messages: [{ role: 'user', content: prompt }],
+    });
     const waitFor = async (): Promise<WardenEvent[]> => {
       for (let i = 0; i < 1000; i++) {
         const mine = events.slice(before).filter((e) => e.type.startsWith('policy.tool-call-judge.'));
