@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
-import { EventPublisher, INSTANCE_ID } from '@warden/events';
+import { EVENT_TYPES, EventPublisher, INSTANCE_ID } from '@warden/events';
 import {
   anthropicRequestToOpenAI,
   anthropicResponseToOpenAI,
@@ -30,6 +30,7 @@ import {
   type UpstreamResponse,
 } from '@warden/upstream';
 import type { CallContext, IncomingCall } from './call/call-context';
+import { CallRecorder } from './call/call-recorder';
 import { readBodyWithin } from './call/read-body';
 import { controlPlaneConfig } from './control-plane.config';
 import { convertUpstreamError } from './errors/error-bodies';
@@ -98,13 +99,19 @@ export class ControlPlaneService {
       clientFormat: ctx.clientFormat,
       upstreamFormat: ctx.upstreamFormat,
       stream: ctx.stream,
+      keyId: ctx.keyId ?? null,
     });
+    this.publish(ctx, EVENT_TYPES.requestReceived, { request: ctx.request });
     try {
       res.setHeader(CALL_ID_HEADER, ctx.callId);
       const request = await this.requestPhase(ctx, run, res);
       if (request === undefined) return this.completed(ctx, 200, {});
       const body = this.upstreamBody(ctx, request.body, request.rewritten);
-      const upstream = await this.send(ctx, body);
+      this.publish(ctx, EVENT_TYPES.requestForwarded, {
+        request: body.forwarded,
+        format: ctx.upstreamFormat,
+      });
+      const upstream = await this.send(ctx, body.payload);
       if (upstream.status >= 400) {
         await this.relayError(ctx, upstream, res);
         return this.completed(ctx, upstream.status, {});
@@ -118,8 +125,7 @@ export class ControlPlaneService {
           'upstream streamed a non-streaming call',
         );
       }
-      const usage = await this.relayWhole(ctx, run, upstream, res);
-      this.completed(ctx, upstream.status, usage);
+      await this.relayWhole(ctx, run, upstream, res);
     } catch (error) {
       this.publish(ctx, 'call.failed', { error: error instanceof Error ? error.message : String(error) });
       throw error;
@@ -142,7 +148,7 @@ export class ControlPlaneService {
       );
     }
     const body = this.upstreamBody(ctx, call.request, false);
-    const upstream = await this.send(ctx, body, 'count-tokens');
+    const upstream = await this.send(ctx, body.payload, 'count-tokens');
     const data = await this.readWhole(upstream, MAX_ERROR_BODY_BYTES);
     res.writeHead(upstream.status, {
       ...clientResponseHeaders(upstream.headers, true),
@@ -262,12 +268,17 @@ export class ControlPlaneService {
     res.end(body);
   }
 
-  private upstreamBody(ctx: CallContext, request: JsonObject, rewritten: boolean): string | Buffer {
+  /** The bytes to send upstream and the body they encode (for the history). */
+  private upstreamBody(
+    ctx: CallContext,
+    request: JsonObject,
+    rewritten: boolean,
+  ): { payload: string | Buffer; forwarded: JsonObject } {
     const sameFormat = ctx.clientFormat === ctx.upstreamFormat;
     const renamed = ctx.route.upstreamModel !== ctx.model;
-    if (sameFormat && !rewritten && !renamed) return ctx.rawBody;
+    if (sameFormat && !rewritten && !renamed) return { payload: ctx.rawBody, forwarded: request };
     const withModel = renamed ? { ...request, model: ctx.route.upstreamModel } : request;
-    if (sameFormat) return JSON.stringify(withModel);
+    if (sameFormat) return { payload: JSON.stringify(withModel), forwarded: withModel };
     try {
       const converted =
         ctx.clientFormat === 'openai'
@@ -275,7 +286,7 @@ export class ControlPlaneService {
               defaultMaxTokens: this.upstreamCfg.anthropicDefaultMaxTokens,
             })
           : anthropicRequestToOpenAI(withModel as AnthropicRequest);
-      return JSON.stringify(converted);
+      return { payload: JSON.stringify(converted), forwarded: converted };
     } catch (error) {
       if (error instanceof ConversionError) {
         throw new GatewayException(GatewayErrorCode.InvalidRequest, error.message, {
@@ -367,91 +378,127 @@ export class ControlPlaneService {
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
-    const relay = this.createRelay(ctx, run);
+    const recorder = new CallRecorder(this.cfg.maxResponseBytes);
+    const relay = this.createRelay(ctx, run, recorder);
     const outcome = await pumpStream(ctx, upstream, res, relay, {
       maxFrameBytes: this.cfg.maxSseFrameBytes,
       firstTokenMs: ctx.route.timeouts.firstTokenMs,
       keepAliveMs: this.cfg.keepAliveMs,
     });
-    if (outcome.status === 'completed') this.completed(ctx, 200, relay.usage, outcome.firstTokenMs);
-    else this.publish(ctx, 'call.failed', { error: outcome.error ?? outcome.status, stream: true });
-  }
-
-  private createRelay(ctx: CallContext, run: ChainRun): FrameRelay {
-    const sameFormat = ctx.clientFormat === ctx.upstreamFormat;
-    if (sameFormat && !run.chain.hasResponseHooks) {
-      return ctx.clientFormat === 'anthropic'
-        ? new AnthropicPassthroughRelay()
-        : new OpenAIPassthroughRelay();
+    if (outcome.firstTokenMs !== undefined) {
+      this.publish(ctx, EVENT_TYPES.firstToken, { firstTokenMs: outcome.firstTokenMs });
     }
-    return new TranscodingRelay(ctx.upstreamFormat, ctx.clientFormat, run.streamTransform(), {
-      includeUsage: includeUsageOf(ctx.request),
+    // Assembling the history copy of the messages happens after the response ended, off the hot path.
+    setImmediate(() => {
+      const { original, final, truncated } = recorder.messages();
+      this.publish(ctx, EVENT_TYPES.responseCompleted, {
+        original: original ?? null,
+        final: final ?? null,
+        truncated,
+      });
+      if (outcome.status === 'completed') this.completed(ctx, 200, relay.usage, outcome.firstTokenMs);
+      else
+        this.publish(ctx, EVENT_TYPES.callFailed, { error: outcome.error ?? outcome.status, stream: true });
     });
   }
 
+  private createRelay(ctx: CallContext, run: ChainRun, recorder: CallRecorder): FrameRelay {
+    const sameFormat = ctx.clientFormat === ctx.upstreamFormat;
+    if (sameFormat && !run.chain.hasResponseHooks) {
+      return ctx.clientFormat === 'anthropic'
+        ? new AnthropicPassthroughRelay(recorder)
+        : new OpenAIPassthroughRelay(recorder);
+    }
+    return new TranscodingRelay(ctx.upstreamFormat, ctx.clientFormat, run.streamTransform(), {
+      includeUsage: includeUsageOf(ctx.request),
+      recorder,
+    });
+  }
+
+  /** A whole (non-streaming) response; records it and completes the call. */
   private async relayWhole(
     ctx: CallContext,
     run: ChainRun,
     upstream: UpstreamResponse,
     res: ServerResponse,
-  ): Promise<CallUsage> {
+  ): Promise<void> {
     const data = await this.readWhole(upstream, this.cfg.maxResponseBytes);
     const sameFormat = ctx.clientFormat === ctx.upstreamFormat;
     const headers = clientResponseHeaders(upstream.headers, sameFormat);
-    let out: Buffer | string = data;
-    let usage: CallUsage = {};
-    if (!sameFormat || run.chain.hasResponseHooks) {
-      const parsed = parseUpstreamJson(data);
-      const final = await this.finalResponse(ctx, run, parsed);
-      out = JSON.stringify(final.body);
-      usage = final.usage;
-      headers['content-type'] = 'application/json';
+    if (sameFormat && !run.chain.hasResponseHooks) {
+      headers['content-length'] = data.length;
+      res.writeHead(upstream.status, headers);
+      res.end(data);
+      // The bytes went through untouched; the history copy is parsed after the response, off the hot path.
+      setImmediate(() => {
+        let message: AnthropicResponse | null = null;
+        try {
+          message = this.canonical(ctx, parseUpstreamJson(data));
+        } catch {
+          // Recorded as null: the client got the upstream's bytes, whatever they were.
+        }
+        this.publish(ctx, EVENT_TYPES.responseCompleted, { original: message, final: message });
+        this.completed(ctx, upstream.status, usageOf(message));
+      });
+      return;
     }
+    const original = this.canonical(ctx, parseUpstreamJson(data));
+    const final = await this.finalResponse(ctx, run, original, data);
+    const out = JSON.stringify(final.body);
+    headers['content-type'] = 'application/json';
     headers['content-length'] = Buffer.byteLength(out);
     res.writeHead(upstream.status, headers);
     res.end(out);
-    return usage;
+    this.publish(ctx, EVENT_TYPES.responseCompleted, { original, final: final.message });
+    this.completed(ctx, upstream.status, usageOf(final.message));
   }
 
+  /** An upstream response body as a canonical (Anthropic-shaped) message. */
+  private canonical(ctx: CallContext, upstream: JsonObject): AnthropicResponse {
+    return ctx.upstreamFormat === 'anthropic'
+      ? (upstream as AnthropicResponse)
+      : openAIResponseToAnthropic(upstream as OpenAIResponse);
+  }
+
+  /** Runs the response policies over the whole message and encodes it in the client's format. */
   private async finalResponse(
     ctx: CallContext,
     run: ChainRun,
-    upstream: JsonObject,
-  ): Promise<{ body: JsonObject; usage: CallUsage }> {
-    let message =
-      ctx.upstreamFormat === 'anthropic'
-        ? (upstream as AnthropicResponse)
-        : openAIResponseToAnthropic(upstream as OpenAIResponse);
+    original: AnthropicResponse,
+    upstreamBytes: Buffer,
+  ): Promise<{ body: JsonObject; message: AnthropicResponse }> {
+    let message = original;
     if (run.chain.hasResponseHooks) {
       try {
-        message = await run.transformMessage(message);
+        message = await run.transformMessage(structuredClone(original));
       } catch (error) {
         const reason = error instanceof PolicyFailure ? error.message : 'a response policy failed';
         throw new GatewayException(GatewayErrorCode.Internal, reason, { cause: error });
       }
     }
-    const usage: CallUsage = {
-      inputTokens: message.usage.input_tokens,
-      outputTokens: message.usage.output_tokens,
-    };
-    if (ctx.clientFormat === 'anthropic') return { body: message, usage };
+    if (ctx.clientFormat === 'anthropic') return { body: message, message };
     const converted = anthropicResponseToOpenAI(message);
-    if (ctx.upstreamFormat !== 'openai') return { body: converted, usage };
+    if (ctx.upstreamFormat !== 'openai') return { body: converted, message };
     // Same-format OpenAI behind a response policy: keep every upstream field, replace what policies may change.
-    const original = upstream as OpenAIResponse;
+    const upstream = parseUpstreamJson(upstreamBytes) as OpenAIResponse;
     const choice = converted.choices[0];
     return {
       body: {
-        ...original,
-        choices: choice === undefined ? original.choices : [{ ...original.choices[0], ...choice }],
+        ...upstream,
+        choices: choice === undefined ? upstream.choices : [{ ...upstream.choices[0], ...choice }],
       },
-      usage,
+      message,
     };
   }
 }
 
 function providerCredential(apiKey: string | undefined): Credential | undefined {
   return apiKey === undefined ? undefined : { scheme: 'x-api-key', value: apiKey };
+}
+
+function usageOf(message: AnthropicResponse | null): CallUsage {
+  const usage = message?.usage;
+  return { inputTokens: usage?.input_tokens, outputTokens: usage?.output_tokens };
 }
 
 function includeUsageOf(request: JsonObject): boolean {

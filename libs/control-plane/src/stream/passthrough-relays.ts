@@ -5,8 +5,10 @@ import {
   OpenAIStreamValidator,
   ProtocolViolation,
   type AnthropicStreamEvent,
+  type OpenAIChunk,
   type SseFrame,
 } from '@warden/llm';
+import type { CallRecorder } from '../call/call-recorder';
 import type { CallUsage, ErrorKind, FrameRelay } from './frame-relay';
 import { parseFrameJson, trackAnthropicUsage } from './json-frame';
 import {
@@ -24,6 +26,8 @@ export class AnthropicPassthroughRelay implements FrameRelay {
   private readonly validator = new AnthropicStreamValidator();
   readonly usage: CallUsage = {};
 
+  constructor(private readonly recorder?: CallRecorder) {}
+
   get finished(): boolean {
     return this.validator.finished;
   }
@@ -33,6 +37,7 @@ export class AnthropicPassthroughRelay implements FrameRelay {
     const event = parseFrameJson(frame.data) as AnthropicStreamEvent;
     this.validator.check(event);
     trackAnthropicUsage(event, this.usage);
+    this.recorder?.upstreamEvent(event, frame.data.length);
     return frame.raw;
   }
 
@@ -56,6 +61,8 @@ export class OpenAIPassthroughRelay implements FrameRelay {
   private upstreamError = false;
   readonly usage: CallUsage = {};
 
+  constructor(private readonly recorder?: CallRecorder) {}
+
   get finished(): boolean {
     return this.validator.finished;
   }
@@ -73,6 +80,7 @@ export class OpenAIPassthroughRelay implements FrameRelay {
         this.upstreamError = true;
         return frame.raw + OPENAI_DONE_FRAME;
       }
+      this.recorder?.upstreamChunk(chunk as OpenAIChunk, frame.data.length);
       const usage = chunk.usage;
       if (isJsonObject(usage)) {
         if (typeof usage.prompt_tokens === 'number') this.usage.inputTokens = usage.prompt_tokens;

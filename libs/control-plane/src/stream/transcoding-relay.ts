@@ -13,7 +13,8 @@ import {
   type SseFrame,
   type WireFormat,
 } from '@warden/llm';
-import { isPromise, type StreamTransform } from '@warden/policy';
+import { isPromise, PASS_THROUGH, type StreamTransform } from '@warden/policy';
+import type { CallRecorder } from '../call/call-recorder';
 import type { CallUsage, ErrorKind, FrameRelay } from './frame-relay';
 import { parseFrameJson, trackAnthropicUsage } from './json-frame';
 import {
@@ -155,14 +156,19 @@ class OpenAISink implements EventSink {
 export class TranscodingRelay implements FrameRelay {
   private readonly source: EventSource;
   private readonly sink: EventSink;
+  private readonly recorder: CallRecorder | undefined;
+  /** Client-side events differ from upstream ones only when policies transform the stream. */
+  private readonly recordClient: boolean;
   readonly usage: CallUsage = {};
 
   constructor(
     upstreamFormat: WireFormat,
     clientFormat: WireFormat,
     private readonly transform: StreamTransform,
-    options: { includeUsage: boolean },
+    options: { includeUsage: boolean; recorder?: CallRecorder },
   ) {
+    this.recorder = options.recorder;
+    this.recordClient = transform !== PASS_THROUGH;
     this.source = upstreamFormat === 'anthropic' ? new AnthropicEventSource() : new OpenAIChunkSource();
     this.sink =
       clientFormat === 'anthropic'
@@ -175,11 +181,16 @@ export class TranscodingRelay implements FrameRelay {
   }
 
   frame(frame: SseFrame): string | Promise<string> {
-    return this.run(this.source.frame(frame), '', 0);
+    const events = this.source.frame(frame);
+    if (this.recorder !== undefined)
+      for (const e of events) this.recorder.upstreamEvent(e, frame.data.length);
+    return this.run(events, '', 0);
   }
 
   end(): string | Promise<string> {
-    const tail = this.run(this.source.end(), '', 0);
+    const last = this.source.end();
+    if (this.recorder !== undefined) for (const e of last) this.recorder.upstreamEvent(e, 0);
+    const tail = this.run(last, '', 0);
     const flush = (text: string): string | Promise<string> => {
       const held = this.transform.end();
       return isPromise(held) ? held.then((events) => this.finish(text, events)) : this.finish(text, held);
@@ -196,8 +207,7 @@ export class TranscodingRelay implements FrameRelay {
   }
 
   private finish(text: string, held: AnthropicStreamEvent[]): string {
-    let out = text;
-    for (const event of held) out += this.sink.write(event);
+    const out = text + this.writeAll(held);
     if (!this.sink.finished)
       throw new ProtocolViolation('upstream stream ended before the message was complete');
     return out;
@@ -222,7 +232,10 @@ export class TranscodingRelay implements FrameRelay {
 
   private writeAll(events: AnthropicStreamEvent[]): string {
     let out = '';
-    for (const event of events) out += this.sink.write(event);
+    for (const event of events) {
+      out += this.sink.write(event);
+      if (this.recordClient) this.recorder?.clientEvent(event);
+    }
     return out;
   }
 }
