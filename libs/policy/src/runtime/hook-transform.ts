@@ -137,7 +137,16 @@ export class HookTransform implements StreamTransform {
       }
       return [];
     }
-    if (kind === 'text' || kind === 'thinking') return [];
+    if (kind === 'text' || kind === 'thinking') {
+      // A start that already carries text (rare) goes through the hooks like a first delta.
+      const initial = (event.content_block as { text?: unknown; thinking?: unknown })[kind];
+      if (typeof initial !== 'string' || initial === '') return [];
+      const delta =
+        kind === 'text'
+          ? { type: 'text_delta', text: initial }
+          : { type: 'thinking_delta', thinking: initial };
+      return this.blockDelta({ type: 'content_block_delta', index: event.index, delta });
+    }
     // A block no hook of this policy looks at: forwarded as it comes (or held with the rest).
     return this.emitStart(block, { ...event });
   }

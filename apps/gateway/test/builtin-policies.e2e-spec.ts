@@ -1,0 +1,99 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { script, startTestGateway, type TestGateway } from './support/harness';
+import { writePolicyConfig } from './support/test-plugins';
+
+describe('built-in policies through the gateway', () => {
+  let gw: TestGateway;
+  let anthropic: Anthropic;
+  let openai: OpenAI;
+
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      POLICY_CONFIG: writePolicyConfig([
+        { type: 'regex-block', options: { patterns: ['DROP\\s+TABLE'], scopes: ['request', 'tool_call'] } },
+        { type: 'string-replace', options: { rules: [{ match: 'pip install', replace: 'uv add' }] } },
+      ]),
+    });
+    anthropic = new Anthropic({ baseURL: gw.url, apiKey: 'loopback', maxRetries: 0 });
+    openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'loopback', maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  it('rewrites streamed text across chunk boundaries (one word per delta), Anthropic client', async () => {
+    const before = gw.mock.stats.requests;
+    const message = await anthropic.messages
+      .stream({
+        model: 'claude-test',
+        max_tokens: 100,
+        messages: [
+          { role: 'user', content: script({ text: 'Run pip install requests then pip install rich.' }) },
+        ],
+      })
+      .finalMessage();
+    expect(message.content).toEqual([{ type: 'text', text: 'Run uv add requests then uv add rich.' }]);
+    expect(gw.mock.stats.requests).toBe(before + 1);
+  });
+
+  it('rewrites the same text for an OpenAI client on a converted stream and non-streaming', async () => {
+    const content = script({ text: 'First pip install x.' });
+    const whole = await openai.chat.completions.create({
+      model: 'claude-test',
+      messages: [{ role: 'user', content }],
+    });
+    expect(whole.choices[0]?.message.content).toBe('First uv add x.');
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-test',
+      stream: true,
+      messages: [{ role: 'user', content }],
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('First uv add x.');
+  });
+
+  it('answers a forbidden request itself, never calling the upstream, streaming or not', async () => {
+    const before = gw.mock.stats.requests;
+    const message = await anthropic.messages.create({
+      model: 'claude-test',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'please DROP  TABLE users;' }],
+    });
+    expect(message.content[0]?.type === 'text' && message.content[0].text).toMatch(/Blocked by policy/);
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-test',
+      stream: true,
+      messages: [{ role: 'user', content: 'drop table users' }],
+    });
+    let text = '';
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(text).toMatch(/Blocked by policy/);
+    expect(finish).toBe('stop');
+    expect(gw.mock.stats.requests).toBe(before);
+  });
+
+  it('replaces a forbidden tool call and fixes the stop reason', async () => {
+    // Scripted by header so the request text itself stays clean (the request scope would block it first).
+    const tools = [{ name: 'sql', arguments: { query: 'DROP TABLE users' } }];
+    const before = gw.mock.stats.requests;
+    const message = await anthropic.messages.create(
+      {
+        model: 'claude-test',
+        max_tokens: 100,
+        tools: [{ name: 'sql', input_schema: { type: 'object' } }],
+        messages: [{ role: 'user', content: 'clean up the database' }],
+      },
+      { headers: { 'x-mock-script': JSON.stringify({ tools }) } },
+    );
+    expect(gw.mock.stats.requests).toBe(before + 1);
+    expect(message.stop_reason).toBe('end_turn');
+    expect(message.content.map((b) => b.type)).toEqual(['text']);
+    expect(message.content[0]?.type === 'text' && message.content[0].text).toMatch(/Blocked by policy/);
+  });
+});
