@@ -1,6 +1,10 @@
 # syntax=docker/dockerfile:1
 # Multi-stage build: compile with dev dependencies, run with production dependencies only, as a non-root user.
-FROM node:20-bookworm-slim AS build
+FROM node:20-bookworm-slim AS toolchain
+# better-sqlite3 compiles its native addon at install time.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+
+FROM toolchain AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +14,7 @@ COPY libs ./libs
 COPY bench ./bench
 RUN npm run build
 
-FROM node:20-bookworm-slim AS deps
+FROM toolchain AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
@@ -22,6 +26,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY config ./config
+COPY apps/gateway/ui ./apps/gateway/ui
+RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
