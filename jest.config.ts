@@ -60,6 +60,12 @@ const config: Config = {
       testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
       testTimeout: 60_000,
     },
+    {
+      ...common,
+      displayName: 'int',
+      testMatch: ['<rootDir>/libs/**/*.int-spec.ts'],
+      testTimeout: 60_000,
+    },
   ],
 };
 

@@ -2,23 +2,34 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigRootModule, type Env } from '@warden/config';
 import { ControlPlaneModule, controlPlaneConfig } from '@warden/control-plane';
 import { observabilityConfig } from '@warden/observability';
+import { eventsConfig } from '@warden/events';
 import { policyConfig } from '@warden/policy';
 import { upstreamConfig } from '@warden/upstream';
 import { AdminAuthGuard } from './admin/admin-auth.guard';
 import { PolicyAdminController } from './admin/policy-admin.controller';
+import { PolicySyncService } from './admin/policy-sync.service';
 import { ClientAuthService } from './auth/client-auth.service';
 import { gatewayConfig } from './config/gateway.config';
 import { HealthController } from './health/health.controller';
+import { EventStreamController } from './history/event-stream.controller';
+import { HistoryController } from './history/history.controller';
+import { LiveEventBuffer } from './history/live-event-buffer';
+import { LiveFeedOptions } from './history/live-feed.options';
 import { LlmIngressService } from './llm/llm-ingress.service';
 import { LlmRoutes } from './llm/llm-routes';
 import { ModelsController } from './llm/models.controller';
 import { EmbeddedMockService } from './mock/embedded-mock.service';
+import { AuthController } from './ui/auth.controller';
+import { SecurityHeaders } from './ui/security-headers';
+import { UiController } from './ui/ui.controller';
+import { UiSessionService } from './ui/ui-session.service';
 
 /** Every configuration namespace of the gateway, loaded from one environment. */
 export const CONFIG_NAMESPACES = [
   gatewayConfig,
   upstreamConfig,
   policyConfig,
+  eventsConfig,
   controlPlaneConfig,
   observabilityConfig,
 ] as const;
@@ -31,8 +42,27 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConfigRootModule.forRoot(env, CONFIG_NAMESPACES), ControlPlaneModule],
-      controllers: [ModelsController, HealthController, PolicyAdminController],
-      providers: [ClientAuthService, AdminAuthGuard, LlmIngressService, LlmRoutes, EmbeddedMockService],
+      controllers: [
+        ModelsController,
+        HealthController,
+        PolicyAdminController,
+        HistoryController,
+        EventStreamController,
+        AuthController,
+        UiController,
+      ],
+      providers: [
+        ClientAuthService,
+        AdminAuthGuard,
+        PolicySyncService,
+        LlmIngressService,
+        LlmRoutes,
+        EmbeddedMockService,
+        SecurityHeaders,
+        UiSessionService,
+        LiveFeedOptions,
+        LiveEventBuffer,
+      ],
     };
   }
 }

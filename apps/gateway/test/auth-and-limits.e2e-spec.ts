@@ -149,7 +149,7 @@ describe('request limits and validation', () => {
   let gw: TestGateway;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ MAX_REQUEST_BYTES: '2048' });
+    gw = await startTestGateway({ MAX_REQUEST_BYTES: '2048', MAX_MESSAGES: '3', MAX_TOOLS: '2' });
   });
   afterAll(async () => {
     await gw.close();
@@ -212,6 +212,35 @@ describe('request limits and validation', () => {
     const json = (await res.json()) as { error: { message: string; param?: string } };
     expect(json.error.message).toContain(field);
     if (path === '/v1/chat/completions') expect(json.error.param).toBe(field);
+  });
+
+  it('answers 400 naming the field and the limit for too many messages or tools', async () => {
+    const messages = Array.from({ length: 4 }, (_, i) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content: 'x',
+    }));
+    const many = await post(
+      gw.url,
+      '/v1/chat/completions',
+      JSON.stringify({ model: 'mock-small', messages }),
+    );
+    expect(many.status).toBe(400);
+    expect(await many.json()).toMatchObject({
+      error: { param: 'messages', message: expect.stringContaining('MAX_MESSAGES') as unknown },
+    });
+    const tools = Array.from({ length: 3 }, (_, i) => ({ name: `t${i}`, input_schema: { type: 'object' } }));
+    const body = JSON.stringify({
+      model: 'mock-small',
+      max_tokens: 5,
+      tools,
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    const tooMany = await post(gw.url, '/v1/messages', body);
+    expect(tooMany.status).toBe(400);
+    expect(await tooMany.json()).toMatchObject({
+      type: 'error',
+      error: { message: expect.stringContaining('MAX_TOOLS') as unknown },
+    });
   });
 
   it('answers 404 in the client shape for a model nothing serves, naming it', async () => {

@@ -35,7 +35,10 @@ export interface CallRecord {
 }
 
 /** A call in a list: the record without its (large) payloads. */
-export type CallSummary = Omit<CallRecord, 'originalRequest' | 'finalRequest' | 'originalResponse' | 'finalResponse'>;
+export type CallSummary = Omit<
+  CallRecord,
+  'originalRequest' | 'finalRequest' | 'originalResponse' | 'finalResponse'
+>;
 
 /** Filters of `GET /api/calls`. */
 export interface CallFilter {
@@ -77,7 +80,11 @@ export abstract class ConversationStore {
   abstract writeEvents(events: readonly WardenEvent[]): Promise<void>;
   abstract listCalls(filter: CallFilter): Promise<Page<CallSummary>>;
   abstract getCall(id: string): Promise<{ call: CallRecord; events: WardenEvent[] } | undefined>;
-  abstract listSessions(filter: { limit: number; cursor?: string; q?: string }): Promise<Page<SessionSummary>>;
+  abstract listSessions(filter: {
+    limit: number;
+    cursor?: string;
+    q?: string;
+  }): Promise<Page<SessionSummary>>;
   abstract getSession(id: string): Promise<{ session: SessionSummary; calls: CallRecord[] } | undefined>;
   /** Deletes calls (and their events, and sessions left empty) that started before `before`; returns how many. */
   abstract purgeOlderThan(before: Date): Promise<number>;

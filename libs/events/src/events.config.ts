@@ -34,8 +34,12 @@ export const eventsConfig = defineEnvConfig(
     DB_MIGRATIONS: z
       .enum(['auto', 'off'])
       .default('auto')
-      .describe('`auto`: apply pending schema migrations when the database connects; `off`: run them with the TypeORM CLI.'),
-    DB_POOL_MAX: env.int(10, 2, 1000).describe('PostgreSQL: largest number of pooled connections per replica.'),
+      .describe(
+        '`auto`: apply pending schema migrations when the database connects; `off`: run them with the TypeORM CLI.',
+      ),
+    DB_POOL_MAX: env
+      .int(10, 2, 1000)
+      .describe('PostgreSQL: largest number of pooled connections per replica.'),
     DB_POOL_IDLE_MS: env
       .int(30_000, 1000)
       .describe('PostgreSQL: a pooled connection idle this long (ms) is closed.'),
@@ -45,18 +49,24 @@ export const eventsConfig = defineEnvConfig(
     DB_SCHEMA: env
       .optional()
       .refine((v) => v === undefined || SCHEMA_NAME.test(v), 'must be a plain identifier')
-      .describe('PostgreSQL: schema holding the history tables (created if missing); unset: the default schema.'),
+      .describe(
+        'PostgreSQL: schema holding the history tables (created if missing); unset: the default schema.',
+      ),
     HISTORY_RETENTION_DAYS: env
       .int(30, 0, 36_500)
       .describe('Calls older than this many days are purged every hour (0 keeps history forever).'),
     REDIS_URL: env
       .optional()
       .refine((v) => v === undefined || REDIS_URL.test(v), 'must be a redis:// or rediss:// URL')
-      .describe('Redis for the live event bus across replicas (`redis://host:6379`); unset: an in-process bus.'),
+      .describe(
+        'Redis for the live event bus across replicas (`redis://host:6379`); unset: an in-process bus.',
+      ),
     EVENT_QUEUE_MAX: env
       .int(10_000, 1)
       .describe('Events waiting to be written beyond this count are dropped (and counted).'),
-    EVENT_BATCH_SIZE: env.int(200, 1, 10_000).describe('Largest number of events written in one transaction.'),
+    EVENT_BATCH_SIZE: env
+      .int(200, 1, 10_000)
+      .describe('Largest number of events written in one transaction.'),
     EVENT_FLUSH_MS: env.int(250, 1).describe('Queued events are written at least this often (ms).'),
   },
   (e) => ({

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { interpolateEnv, type Env } from '@warden/config';
+import { interpolateEnv, InvalidConfigException, type Env } from '@warden/config';
 import { parse as parseYaml } from 'yaml';
 import type { Policy } from './core/policy';
 import { PolicyChain } from './runtime/policy-chain';
@@ -94,7 +94,14 @@ export class PolicyEngine {
   }
 
   private build(config: unknown, source: string): Policy[] {
-    return this.registry.build(interpolateEnv(config, this.env, source), source);
+    let interpolated: unknown;
+    try {
+      interpolated = interpolateEnv(config, this.env, source);
+    } catch (error) {
+      if (error instanceof InvalidConfigException) throw new PolicyConfigException(source, error.problems);
+      throw error;
+    }
+    return this.registry.build(interpolated, source);
   }
 
   private chainOf(policies: Policy[]): PolicyChain {

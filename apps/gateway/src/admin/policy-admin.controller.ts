@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Inject, Logger, Put, UseGuards } from '@nestjs/common';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
-import { EventPublisher, INSTANCE_ID } from '@warden/events';
+import { EVENT_TYPES, EventPublisher, INSTANCE_ID } from '@warden/events';
 import {
   PolicyConfigException,
   PolicyEngine,
@@ -10,6 +10,7 @@ import {
   type PolicyTypeInfo,
 } from '@warden/policy';
 import { AdminAuthGuard } from './admin-auth.guard';
+import { PolicySyncService } from './policy-sync.service';
 
 /** Admin API for the policy chain: inspect it, list the types, replace it atomically. */
 @Controller('api/policy')
@@ -21,6 +22,7 @@ export class PolicyAdminController {
     @Inject(PolicyEngine) private readonly engine: PolicyEngine,
     @Inject(PolicyRegistry) private readonly registry: PolicyRegistry,
     @Inject(EventPublisher) private readonly events: EventPublisher,
+    @Inject(PolicySyncService) private readonly sync: PolicySyncService,
   ) {}
 
   /** The active chain: its configuration, policy names and version. */
@@ -37,26 +39,27 @@ export class PolicyAdminController {
 
   /** Validates `{ policies: [...] }` and swaps it in; calls in flight finish with the chain they started with. */
   @Put()
-  replace(@Body() body: unknown): ActiveChain {
+  async replace(@Body() body: unknown): Promise<ActiveChain & { replicated: boolean }> {
+    let active: ActiveChain;
     try {
-      const active = this.engine.swap(body, 'PUT /api/policy');
-      this.events.publish({
-        id: randomUUID(),
-        callId: null,
-        type: 'policy.config.updated',
-        at: active.updatedAt,
-        instance: INSTANCE_ID,
-        data: { version: active.version, policies: active.policies.map((p) => p.name) },
-      });
-      this.logger.log(
-        `policy chain replaced (version ${active.version}): ${active.policies.map((p) => p.name).join(', ') || 'empty'}`,
-      );
-      return active;
+      active = this.engine.swap(body, 'PUT /api/policy');
     } catch (error) {
       if (error instanceof PolicyConfigException) {
         throw new GatewayException(GatewayErrorCode.InvalidRequest, error.message);
       }
       throw error;
     }
+    this.events.publish({
+      id: randomUUID(),
+      callId: null,
+      type: EVENT_TYPES.policyConfigUpdated,
+      at: active.updatedAt,
+      instance: INSTANCE_ID,
+      data: { version: active.version, policies: active.policies.map((p) => p.name) },
+    });
+    const names = active.policies.map((p) => p.name).join(', ') || 'empty';
+    this.logger.log(`policy chain replaced (version ${active.version}): ${names}`);
+    const replicated = await this.sync.broadcast(active);
+    return { ...active, replicated };
   }
 }

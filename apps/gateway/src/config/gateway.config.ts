@@ -39,6 +39,8 @@ export const gatewayConfig = defineEnvConfig(
     MAX_REQUEST_BYTES: env
       .int(32 * MIB, 1024)
       .describe('Largest request body accepted on the LLM routes (413 beyond).'),
+    MAX_MESSAGES: env.int(5000, 1).describe('Most messages one request may carry (400 beyond).'),
+    MAX_TOOLS: env.int(1000, 1).describe('Most tool definitions one request may carry (400 beyond).'),
     MOCK_MODELS_ENABLED: env
       .bool(true)
       .describe('Serve mock-* models from the built-in mock LLM (in-process, loopback only).'),
@@ -57,6 +59,8 @@ export const gatewayConfig = defineEnvConfig(
       authMode: e.AUTH_MODE,
       adminApiKey: e.ADMIN_API_KEY,
       maxRequestBytes: e.MAX_REQUEST_BYTES,
+      maxMessages: e.MAX_MESSAGES,
+      maxTools: e.MAX_TOOLS,
       mockModelsEnabled: e.MOCK_MODELS_ENABLED,
     };
   },

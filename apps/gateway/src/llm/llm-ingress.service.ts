@@ -35,6 +35,7 @@ export class LlmIngressService {
     const identity = this.auth.authenticate(req);
     const rawBody = await this.readBody(req);
     const request = parseJsonBody(rawBody, schema);
+    this.checkCounts(request);
     const url = req.url ?? '';
     const q = url.indexOf('?');
     return {
@@ -50,6 +51,24 @@ export class LlmIngressService {
       keyId: identity.keyId,
       sessionId: sessionIdOf(req),
     };
+  }
+
+  /** Bounds the work a single request can ask for: message and tool counts (MAX_MESSAGES, MAX_TOOLS). */
+  private checkCounts(request: JsonObject): void {
+    const limits = [
+      ['messages', this.cfg.maxMessages, 'MAX_MESSAGES'],
+      ['tools', this.cfg.maxTools, 'MAX_TOOLS'],
+    ] as const;
+    for (const [field, limit, variable] of limits) {
+      const value = request[field];
+      if (Array.isArray(value) && value.length > limit) {
+        throw new GatewayException(
+          GatewayErrorCode.InvalidRequest,
+          `${field} has ${value.length} entries; this gateway accepts at most ${limit} (${variable})`,
+          { param: field },
+        );
+      }
+    }
   }
 
   private async readBody(req: IncomingMessage): Promise<Buffer> {

@@ -28,6 +28,8 @@ export async function startTestGateway(overrides: Env = {}, mock?: MockLlmHandle
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'error',
+    // Each gateway gets its own in-memory history unless a test asks for a database.
+    DATABASE_URL: 'sqlite::memory:',
     UPSTREAM_OPENAI_BASE_URL: `${upstream.url}/v1`,
     UPSTREAM_ANTHROPIC_BASE_URL: upstream.url,
     OPENAI_API_KEY: GATEWAY_OPENAI_KEY,

@@ -32,7 +32,9 @@ export class ListenerSet<T> {
           try {
             listener(item);
           } catch (error) {
-            this.logger.warn(`${this.what} listener failed: ${error instanceof Error ? error.message : String(error)}`);
+            this.logger.warn(
+              `${this.what} listener failed: ${error instanceof Error ? error.message : String(error)}`,
+            );
           }
         }
       }

@@ -7,6 +7,8 @@ export const RECONNECT_BASE_MS = 100;
 export const RECONNECT_MAX_MS = 5_000;
 /** How long one command (PUBLISH) may wait for Redis before it counts as failed. */
 export const COMMAND_TIMEOUT_MS = 2_000;
+/** How long closing a connection that is not ready waits for its socket before destroying it. */
+export const DISCONNECT_TIMEOUT_MS = 200;
 
 /** Settings shared by the Redis adapters of the bus and the control channel. */
 export interface RedisConnectionOptions {
@@ -25,12 +27,14 @@ export function openRedis(options: RedisConnectionOptions, name: string, logger:
   const maxDelay = options.reconnectMaxMs ?? RECONNECT_MAX_MS;
   const client = new Redis(options.url, {
     connectionName: name,
-    retryStrategy: (attempt: number) => Math.min(RECONNECT_BASE_MS * 2 ** Math.min(attempt - 1, 16), maxDelay),
+    retryStrategy: (attempt: number) =>
+      Math.min(RECONNECT_BASE_MS * 2 ** Math.min(attempt - 1, 16), maxDelay),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     autoResubscribe: false,
     commandTimeout: COMMAND_TIMEOUT_MS,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
   });
   let down = false;
   client.on('error', (error: Error) => {

@@ -48,15 +48,21 @@ export class RedisEventBus extends EventBus implements OnApplicationShutdown {
     this.channel = options.channel ?? EVENTS_CHANNEL;
     this.instanceId = options.instanceId ?? INSTANCE_ID;
     this.publisher = openRedis(options, 'warden-events-pub', this.logger);
-    this.subscription = new RedisSubscription(options, this.channel, 'warden-events-sub', this.logger, (message) =>
-      this.receive(message),
+    this.subscription = new RedisSubscription(
+      options,
+      this.channel,
+      'warden-events-sub',
+      this.logger,
+      (message) => this.receive(message),
     );
   }
 
   async publish(events: readonly WardenEvent[]): Promise<void> {
     if (events.length === 0) return;
     this.listeners.deliver(events);
-    for (const { json, count } of toMessages(events)) {
+    const { messages, unserializable } = toMessages(events);
+    this.unsent += unserializable;
+    for (const { json, count } of messages) {
       if (this.closed || this.publisher.status !== 'ready') {
         this.unsent += count;
         continue;
@@ -112,13 +118,23 @@ export class RedisEventBus extends EventBus implements OnApplicationShutdown {
   }
 }
 
-/** Splits a batch into JSON arrays of at most {@link MAX_BUS_MESSAGE_BYTES}. */
-function toMessages(events: readonly WardenEvent[]): { json: string; count: number }[] {
+/** Splits a batch into JSON arrays of at most {@link MAX_BUS_MESSAGE_BYTES}; counts events JSON cannot encode. */
+function toMessages(events: readonly WardenEvent[]): {
+  messages: { json: string; count: number }[];
+  unserializable: number;
+} {
   const messages: { json: string; count: number }[] = [];
+  let unserializable = 0;
   let parts: string[] = [];
   let bytes = 2;
   for (const event of events) {
-    const json = JSON.stringify(event);
+    let json: string;
+    try {
+      json = JSON.stringify(event);
+    } catch {
+      unserializable += 1;
+      continue;
+    }
     const size = Buffer.byteLength(json) + 1;
     if (parts.length > 0 && bytes + size > MAX_BUS_MESSAGE_BYTES) {
       messages.push({ json: `[${parts.join(',')}]`, count: parts.length });
@@ -129,5 +145,5 @@ function toMessages(events: readonly WardenEvent[]): { json: string; count: numb
     bytes += size;
   }
   if (parts.length > 0) messages.push({ json: `[${parts.join(',')}]`, count: parts.length });
-  return messages;
+  return { messages, unserializable };
 }

@@ -30,7 +30,9 @@ export class RedisSubscription {
           this.confirmed = this.client.status === 'ready';
         },
         (error: unknown) => {
-          logger.warn(`${name}: SUBSCRIBE failed (${error instanceof Error ? error.message : String(error)}); reconnecting`);
+          logger.warn(
+            `${name}: SUBSCRIBE failed (${error instanceof Error ? error.message : String(error)}); reconnecting`,
+          );
           // A fresh connection cycle subscribes again.
           if (this.client.status === 'ready') this.client.disconnect(true);
         },

@@ -6,7 +6,15 @@ import { PolicyConfigException } from '../registry/policy-config.exception';
 function isPolicyType(value: unknown): value is PolicyType {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<PolicyType>;
-  return typeof v.name === 'string' && typeof v.create === 'function' && typeof v.options === 'object';
+  const options = v.options as { safeParse?: unknown } | null | undefined;
+  return (
+    typeof v.name === 'string' &&
+    typeof v.description === 'string' &&
+    typeof v.create === 'function' &&
+    typeof options === 'object' &&
+    options !== null &&
+    typeof options.safeParse === 'function'
+  );
 }
 
 /**
@@ -16,8 +24,9 @@ function isPolicyType(value: unknown): value is PolicyType {
  */
 export function loadPluginPolicyTypes(dir: string): PolicyType[] {
   const root = resolve(dir);
-  const files = readdirSync(root)
-    .filter((f) => f.endsWith('.js') || f.endsWith('.cjs'))
+  const files = readdirSync(root, { withFileTypes: true })
+    .filter((f) => f.isFile() && (f.name.endsWith('.js') || f.name.endsWith('.cjs')))
+    .map((f) => f.name)
     .sort();
   const types: PolicyType[] = [];
   for (const file of files) {

@@ -25,6 +25,8 @@ interface OpenBlock {
   outIndex: number | undefined;
   start: ContentBlockStartEvent;
   received: string;
+  /** Characters of `received` already emitted (text and thinking blocks). */
+  emitted: number;
   /** Output events of a block that is being held (after the first held tool call). */
   held: AnthropicStreamEvent[] | undefined;
   toolId: string;
@@ -118,6 +120,7 @@ export class HookTransform implements StreamTransform {
       outIndex: undefined,
       start: event,
       received: '',
+      emitted: 0,
       held: this.holding && kind !== 'tool' ? [] : undefined,
       toolId: '',
       toolName: '',
@@ -218,6 +221,11 @@ export class HookTransform implements StreamTransform {
   }
 
   private emitText(block: OpenBlock, text: string): AnthropicStreamEvent[] {
+    block.emitted += text.length;
+    // Text a policy holds back (received but not yet emitted) counts against the buffer bound too.
+    if (block.received.length - block.emitted > this.maxBufferBytes) {
+      throw new StreamBufferExceeded(this.policy.name, this.maxBufferBytes);
+    }
     if (text === '') return [];
     const start = this.ensureStarted(block);
     return [...start, ...this.emitDelta(block, textBlockDelta(0, block.kind as 'text' | 'thinking', text))];

@@ -108,7 +108,8 @@ export class ChainRun {
       const started = performance.now();
       try {
         if (!hasStreamHooks(policy) && policy.onResponse !== undefined) {
-          current = (await policy.onResponse(ctx, structuredClone(current))) ?? current;
+          const copy = structuredClone(current);
+          current = (await policy.onResponse(ctx, copy)) ?? copy;
         } else {
           current = await assemble(this.transformFor(policy, ctx), messageToEvents(current));
         }

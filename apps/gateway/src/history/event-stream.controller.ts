@@ -1,0 +1,69 @@
+import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AdminAuthGuard } from '../admin/admin-auth.guard';
+import { feedFilterOf, feedQuerySchema, matchesFeedFilter } from './feed-filter';
+import { parseInput } from './history-query.schemas';
+import { LiveEventBuffer, type FeedEntry } from './live-event-buffer';
+import { LiveFeedOptions } from './live-feed.options';
+
+/**
+ * `GET /api/events/stream`: the live activity feed as Server-Sent Events. Raw `@Res()` rather than `@Sse` for
+ * heartbeat comments, the `retry` field and backpressure. Each event carries its id; `Last-Event-ID` (or
+ * `?lastEventId=`) replays what the client missed from the buffer, or sends a `gap` event when it cannot.
+ */
+@Controller('api/events')
+@UseGuards(AdminAuthGuard)
+export class EventStreamController {
+  constructor(
+    @Inject(LiveEventBuffer) private readonly buffer: LiveEventBuffer,
+    @Inject(LiveFeedOptions) private readonly options: LiveFeedOptions,
+  ) {}
+
+  @Get('stream')
+  stream(@Query() rawQuery: unknown, @Req() req: Request, @Res() res: Response): void {
+    const query = parseInput(feedQuerySchema, rawQuery);
+    const filter = feedFilterOf(query);
+    const header = req.headers['last-event-id'];
+    const lastEventId =
+      (typeof header === 'string' && header.trim() !== '' ? header.trim() : undefined) ?? query.lastEventId;
+
+    res.status(200);
+    res.set({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-store',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+
+    let closed = false;
+    const send = (chunk: string): void => {
+      if (closed) return;
+      res.write(chunk);
+      // A client that stops reading is dropped rather than buffered without bound; it resumes on reconnect.
+      if (res.writableLength > this.options.maxPendingBytes) close();
+    };
+    const deliver = (entry: FeedEntry): void => {
+      if (matchesFeedFilter(filter, entry)) send(entry.frame);
+    };
+    const attached = this.buffer.attach({ deliver, end: () => close() }, lastEventId);
+    const heartbeat = setInterval(() => send(': heartbeat\n\n'), this.options.heartbeatMs);
+    heartbeat.unref();
+    function close(): void {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      attached.detach();
+      if (!res.writableEnded) res.end();
+    }
+    res.on('close', close);
+
+    send(`retry: ${this.options.retryMs}\n: connected\n\n`);
+    const { missed } = attached;
+    if (missed === undefined) {
+      send(`event: gap\ndata: ${JSON.stringify({ lastEventId, reason: 'not in the resume buffer' })}\n\n`);
+    } else {
+      for (const entry of missed) deliver(entry);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { Logger } from '@nestjs/common';
+import { INSTANCE_ID } from '../instance-id';
+import { ControlChannel, type ControlListener, type ControlMessage } from './control-channel';
+import { ListenerSet } from './listener-set';
+
+/** Channels that reach each other in one process (tests simulating replicas); by default a channel is alone. */
+export type InProcessControlHub = Set<InProcessControlChannel>;
+
+/**
+ * The control channel without Redis: a single replica has no one to tell, so a broadcast reaches only the other
+ * channels of a shared {@link InProcessControlHub}, never its own listeners.
+ */
+export class InProcessControlChannel extends ControlChannel {
+  readonly instanceId: string;
+  private readonly listeners = new ListenerSet<ControlMessage>(new Logger('ControlChannel'), 'control');
+  private readonly hub: InProcessControlHub;
+
+  constructor(options: { instanceId?: string; hub?: InProcessControlHub } = {}) {
+    super();
+    this.instanceId = options.instanceId ?? INSTANCE_ID;
+    this.hub = options.hub ?? new Set();
+    this.hub.add(this);
+  }
+
+  broadcast(message: ControlMessage): Promise<void> {
+    for (const channel of this.hub) {
+      if (channel !== this && message.origin !== channel.instanceId) channel.listeners.deliver([message]);
+    }
+    return Promise.resolve();
+  }
+
+  onMessage(listener: ControlListener): () => void {
+    return this.listeners.add(listener);
+  }
+
+  close(): Promise<void> {
+    this.hub.delete(this);
+    return Promise.resolve();
+  }
+}

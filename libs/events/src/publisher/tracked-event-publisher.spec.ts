@@ -1,0 +1,315 @@
+import { Logger } from '@nestjs/common';
+import type { JsonObject } from '@warden/llm';
+import {
+  ConversationStore,
+  type CallRecord,
+  type CallSummary,
+  type Page,
+  type SessionSummary,
+} from '../conversation-store.port';
+import type { WardenEvent } from '../warden-event';
+import { EVENT_TYPES } from '../event-types';
+import { InProcessEventBus } from '../bus/in-process-event-bus.adapter';
+import { TrackedEventPublisher, type TrackedEventPublisherOptions } from './tracked-event-publisher';
+import { TRUNCATED_KEY } from './truncate-for-bus';
+
+const CANARY_KEY = 'sk-ant-api03-CANARY0123456789abcdefXYZ';
+const CANARY_BEARER = 'Bearer eyCANARYtoken.0123456789abcdef';
+
+let seq = 0;
+function event(data: JsonObject = {}, type: string = EVENT_TYPES.callStarted): WardenEvent {
+  seq += 1;
+  return { id: `e${seq}`, callId: 'call-1', type, at: new Date(0).toISOString(), instance: 'test', data };
+}
+
+function setup(options: Partial<TrackedEventPublisherOptions> = {}) {
+  const store = new MemoryConversationStore();
+  const bus = new InProcessEventBus();
+  const onBus: WardenEvent[] = [];
+  bus.subscribe((e) => onBus.push(e));
+  const publisher = new TrackedEventPublisher(bus, store, {
+    queueMax: 100,
+    batchSize: 3,
+    flushMs: 250,
+    ...options,
+  });
+  return { store, bus, onBus, publisher };
+}
+
+/** Runs what is due now (immediates, microtasks), without moving the clock. */
+async function settle(): Promise<void> {
+  await jest.advanceTimersByTimeAsync(0);
+}
+
+beforeAll(() => {
+  Logger.overrideLogger(false);
+});
+
+describe('TrackedEventPublisher', () => {
+  beforeEach(() => {
+    seq = 0;
+    jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('does nothing inside publish: the bus and the store see events only on a later turn', async () => {
+    const { store, onBus, publisher } = setup({ batchSize: 1 });
+    publisher.publish(event());
+    expect(store.attempts).toBe(0);
+    expect(onBus).toHaveLength(0);
+    await settle();
+    expect(store.written.map((e) => e.id)).toEqual(['e1']);
+    expect(onBus.map((e) => e.id)).toEqual(['e1']);
+  });
+
+  it('writes a full batch at once and a partial batch after flushMs', async () => {
+    const { store, onBus, publisher } = setup({ batchSize: 3, flushMs: 250 });
+    for (let i = 0; i < 5; i++) publisher.publish(event());
+    await settle();
+    expect(store.batches.map((b) => b.map((e) => e.id))).toEqual([['e1', 'e2', 'e3']]);
+    expect(onBus).toHaveLength(5);
+    await jest.advanceTimersByTimeAsync(249);
+    expect(store.batches).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(store.batches.map((b) => b.map((e) => e.id))).toEqual([
+      ['e1', 'e2', 'e3'],
+      ['e4', 'e5'],
+    ]);
+    expect(publisher.stats()).toEqual({ queued: 0, dropped: 0, storeFailures: 0, busFailures: 0 });
+  });
+
+  it('writes a lone event after flushMs', async () => {
+    const { store, publisher } = setup({ batchSize: 200, flushMs: 250 });
+    publisher.publish(event());
+    await jest.advanceTimersByTimeAsync(249);
+    expect(store.attempts).toBe(0);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(store.written).toHaveLength(1);
+  });
+
+  it('bounds the queue: drops the oldest events and counts them', async () => {
+    const { store, publisher } = setup({ queueMax: 5, batchSize: 100, flushMs: 1000 });
+    for (let i = 0; i < 8; i++) publisher.publish(event());
+    expect(publisher.stats()).toMatchObject({ queued: 5, dropped: 3 });
+    await publisher.flush();
+    expect(store.written.map((e) => e.id)).toEqual(['e4', 'e5', 'e6', 'e7', 'e8']);
+    expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 3 });
+  });
+
+  it('keeps events through a store outage, retries with backoff, then writes them in order', async () => {
+    const { store, onBus, publisher } = setup({
+      batchSize: 2,
+      flushMs: 250,
+      retryBaseMs: 500,
+      retryMaxMs: 10_000,
+    });
+    store.failure = 'reject';
+    for (let i = 0; i < 3; i++) publisher.publish(event());
+    await settle();
+    expect(store.attempts).toBe(1);
+    expect(onBus).toHaveLength(3); // the live view does not wait for the database
+    expect(publisher.stats()).toMatchObject({ queued: 3, storeFailures: 1, dropped: 0 });
+    expect(publisher.stats().lastStoreError).toContain('ECONNREFUSED');
+
+    await jest.advanceTimersByTimeAsync(499);
+    expect(store.attempts).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(store.attempts).toBe(2); // first retry after 500 ms
+    publisher.publish(event()); // more events while it is down
+    await jest.advanceTimersByTimeAsync(999);
+    expect(store.attempts).toBe(2); // backoff doubled
+    expect(onBus).toHaveLength(4);
+
+    store.failure = 'none';
+    await jest.advanceTimersByTimeAsync(1);
+    expect(store.written.map((e) => e.id)).toEqual(['e1', 'e2', 'e3', 'e4']);
+    expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 0, storeFailures: 2 });
+  });
+
+  it('counts what overflows the queue while the store is down, keeping the newest', async () => {
+    const { store, publisher } = setup({ queueMax: 4, batchSize: 2, flushMs: 250, retryBaseMs: 100 });
+    store.failure = 'reject';
+    for (let i = 0; i < 4; i++) publisher.publish(event());
+    await settle();
+    for (let i = 0; i < 3; i++) publisher.publish(event());
+    await settle();
+    expect(publisher.stats()).toMatchObject({ queued: 4, dropped: 3 });
+    store.failure = 'none';
+    await jest.advanceTimersByTimeAsync(100);
+    await jest.advanceTimersByTimeAsync(250);
+    expect(store.written.map((e) => e.id)).toEqual(['e4', 'e5', 'e6', 'e7']);
+  });
+
+  it('never throws from publish, even when the store throws synchronously', async () => {
+    const { store, publisher } = setup({ batchSize: 1 });
+    store.failure = 'throw';
+    expect(() => publisher.publish(event())).not.toThrow();
+    await settle();
+    expect(publisher.stats()).toMatchObject({ queued: 1, storeFailures: 1 });
+    expect(publisher.stats().lastStoreError).toContain('synchronously');
+    store.failure = 'none';
+    await publisher.flush();
+    expect(store.written).toHaveLength(1);
+  });
+
+  it('keeps a canary key and bearer token out of the store and the bus', async () => {
+    const { store, onBus, publisher } = setup({ batchSize: 10 });
+    publisher.publish(
+      event({
+        request: {
+          model: 'claude-test',
+          max_tokens: 100,
+          messages: [
+            { role: 'user', content: [{ type: 'text', text: `my key is ${CANARY_KEY}, use it` }] },
+            { role: 'user', content: `header was ${CANARY_BEARER}` },
+          ],
+        },
+        headers: {
+          Authorization: CANARY_BEARER,
+          'x-api-key': CANARY_KEY,
+          'content-type': 'application/json',
+        },
+        nested: { deeper: [{ apiKey: { value: 'CANARY-in-object' } }, { api_key: 'CANARY-plain' }] },
+        options: { password: 'CANARY-pw', client_secret: 'CANARY-secret', token: 'CANARY-token' },
+        usage: { input_tokens: 12, output_tokens: 34 },
+      }),
+    );
+    await publisher.flush();
+    for (const seen of [store.written, onBus]) {
+      const json = JSON.stringify(seen);
+      expect(json).not.toContain('CANARY');
+      expect(json).toContain('[redacted]');
+      expect(seen[0]?.data).toMatchObject({
+        headers: {
+          Authorization: '[redacted]',
+          'x-api-key': '[redacted]',
+          'content-type': 'application/json',
+        },
+        usage: { input_tokens: 12, output_tokens: 34 },
+      });
+    }
+  });
+
+  it('sends large events truncated to the bus and whole to the store', async () => {
+    const { store, onBus, publisher } = setup({ batchSize: 10, maxBusEventBytes: 4096 });
+    const big = 'x'.repeat(50_000);
+    publisher.publish(event({ request: { messages: [{ role: 'user', content: big }] }, small: 'kept' }));
+    await publisher.flush();
+    const [stored] = store.written;
+    const [live] = onBus;
+    expect(JSON.stringify(stored)).toContain(big);
+    expect(Buffer.byteLength(JSON.stringify(live))).toBeLessThanOrEqual(4096);
+    expect(live?.data[TRUNCATED_KEY]).toEqual({ originalBytes: expect.any(Number) as number });
+    expect(live?.data.small).toBe('kept');
+    expect(JSON.stringify(live)).toContain('[truncated: 50000 chars]');
+  });
+
+  it('flushes everything on shutdown', async () => {
+    const { store, publisher } = setup({ queueMax: 1000, batchSize: 200, flushMs: 60_000 });
+    for (let i = 0; i < 450; i++) publisher.publish(event());
+    await publisher.onApplicationShutdown();
+    expect(store.written.map((e) => e.id)).toEqual(Array.from({ length: 450 }, (_, i) => `e${i + 1}`));
+    expect(store.batches.map((b) => b.length)).toEqual([200, 200, 50]);
+    expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 0 });
+  });
+
+  it('retries on shutdown until the deadline, then counts what is left as dropped', async () => {
+    const { store, publisher } = setup({ batchSize: 10, retryBaseMs: 100, shutdownTimeoutMs: 1000 });
+    store.failure = 'reject';
+    for (let i = 0; i < 5; i++) publisher.publish(event());
+    const shutdown = publisher.onApplicationShutdown();
+    await jest.advanceTimersByTimeAsync(1000);
+    await shutdown;
+    expect(store.attempts).toBeGreaterThan(2);
+    expect(publisher.stats()).toMatchObject({ dropped: 5 });
+    publisher.publish(event()); // after shutdown: counted, not queued
+    expect(publisher.stats()).toMatchObject({ dropped: 6 });
+  });
+
+  it('gives up a hanging store write at the shutdown deadline', async () => {
+    const { store, publisher } = setup({ batchSize: 10, shutdownTimeoutMs: 500 });
+    store.hang = true;
+    publisher.publish(event());
+    const shutdown = publisher.onApplicationShutdown();
+    await jest.advanceTimersByTimeAsync(500);
+    await shutdown;
+    expect(publisher.stats()).toMatchObject({ dropped: 1 });
+  });
+
+  it('delegates subscribe to the bus; a failing listener does not affect the others', async () => {
+    const { publisher } = setup({ batchSize: 1 });
+    const seen: string[] = [];
+    publisher.subscribe(() => {
+      throw new Error('listener bug');
+    });
+    const stop = publisher.subscribe((e) => seen.push(e.id));
+    publisher.publish(event());
+    await settle();
+    stop();
+    publisher.publish(event());
+    await settle();
+    expect(seen).toEqual(['e1']);
+  });
+
+  it('counts events the bus could not send, and still writes them to the store', async () => {
+    const store = new MemoryConversationStore();
+    const bus = new InProcessEventBus();
+    jest.spyOn(bus, 'publish').mockRejectedValue(new Error('bus down'));
+    const publisher = new TrackedEventPublisher(bus, store, { queueMax: 10, batchSize: 2, flushMs: 250 });
+    publisher.publish(event());
+    publisher.publish(event());
+    await publisher.flush();
+    expect(store.written).toHaveLength(2);
+    expect(publisher.stats()).toMatchObject({ busFailures: 2, queued: 0 });
+  });
+});
+
+/** How the fake store fails: not, with a rejected promise, or by throwing synchronously. */
+export type FakeStoreFailure = 'none' | 'reject' | 'throw';
+
+/** A ConversationStore for unit tests: records the batches it is given; can be told to fail or to hang. */
+export class MemoryConversationStore extends ConversationStore {
+  readonly batches: WardenEvent[][] = [];
+  failure: FakeStoreFailure = 'none';
+  hang = false;
+  attempts = 0;
+
+  get written(): WardenEvent[] {
+    return this.batches.flat();
+  }
+
+  writeEvents(events: readonly WardenEvent[]): Promise<void> {
+    this.attempts += 1;
+    if (this.failure === 'throw') throw new Error('store exploded synchronously');
+    if (this.failure === 'reject') return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+    if (this.hang) return new Promise<void>(() => undefined);
+    this.batches.push([...events]);
+    return Promise.resolve();
+  }
+
+  listCalls(): Promise<Page<CallSummary>> {
+    return Promise.resolve({ items: [], nextCursor: null });
+  }
+
+  getCall(): Promise<{ call: CallRecord; events: WardenEvent[] } | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  listSessions(): Promise<Page<SessionSummary>> {
+    return Promise.resolve({ items: [], nextCursor: null });
+  }
+
+  getSession(): Promise<{ session: SessionSummary; calls: CallRecord[] } | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  purgeOlderThan(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  ping(): Promise<void> {
+    return this.failure === 'none' ? Promise.resolve() : Promise.reject(new Error('down'));
+  }
+}

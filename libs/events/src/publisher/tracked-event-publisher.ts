@@ -1,0 +1,356 @@
+import { Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
+import { redactSecrets } from '@warden/observability';
+import type { EventBus } from '../bus/event-bus.port';
+import type { ConversationStore } from '../conversation-store.port';
+import { EventPublisher, type EventListener } from '../event-publisher.port';
+import type { WardenEvent } from '../warden-event';
+import { BoundedQueue } from './bounded-queue';
+import { redactEvent } from './redact-event';
+import { DEFAULT_MAX_BUS_EVENT_BYTES, truncateForBus } from './truncate-for-bus';
+
+/** First delay before retrying a failed store write; doubles per consecutive failure. */
+export const STORE_RETRY_BASE_MS = 500;
+/** Longest delay between store retries. */
+export const STORE_RETRY_MAX_MS = 30_000;
+/** How long the shutdown flush may take before the events still queued are given up (and counted). */
+export const SHUTDOWN_FLUSH_TIMEOUT_MS = 5_000;
+
+/** Settings of {@link TrackedEventPublisher} (from `eventsConfig`, constants for the rest). */
+export interface TrackedEventPublisherOptions {
+  /** Most events held (waiting for the store); beyond it the oldest are dropped and counted. */
+  queueMax: number;
+  /** Most events per store write; a full batch is written at once. */
+  batchSize: number;
+  /** A partial batch is written this long (ms) after it started filling. */
+  flushMs: number;
+  /** Bound of one event on the live bus (default {@link DEFAULT_MAX_BUS_EVENT_BYTES}); the store gets it whole. */
+  maxBusEventBytes?: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  shutdownTimeoutMs?: number;
+}
+
+/** Counters for health and metrics. */
+export interface PublisherStats {
+  /** Events not yet written to the store (queued or being written). */
+  queued: number;
+  /** Events given up for the history: queue overflow, or still queued when the shutdown flush ran out of time. */
+  dropped: number;
+  /** Failed store writes (each is retried). */
+  storeFailures: number;
+  /** Events the live bus could not carry (the history still gets them). */
+  busFailures: number;
+  /** Message of the last failed store write. */
+  lastStoreError?: string;
+}
+
+/**
+ * The event publisher of the control plane (DESIGN.md §5, fixing Luthien's fire-and-forget events lost on
+ * shutdown). `publish` is O(1): it appends the event to a bounded queue (drop-oldest, counted) and never throws or
+ * awaits. Off the call's path, on the next turn of the event loop, events are redacted (once) and sent to the
+ * live bus, truncated to a bound; they stay queued until the conversation store has written them, in batches of
+ * `batchSize` or every `flushMs`. A store failure puts the batch back and retries with backoff; while the database
+ * is down the live view keeps working and the queue bounds memory. Shutdown flushes with a deadline.
+ *
+ * Contract: an event and its `data` must not be mutated after `publish` (redaction copies it later, not inline).
+ */
+export class TrackedEventPublisher
+  extends EventPublisher
+  implements BeforeApplicationShutdown, OnApplicationShutdown
+{
+  private readonly logger = new Logger('EventPublisher');
+  private readonly queue: BoundedQueue<WardenEvent>;
+  private readonly batchSize: number;
+  private readonly flushMs: number;
+  private readonly maxBusEventBytes: number;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+  private readonly shutdownTimeoutMs: number;
+  /** How many events at the front of the queue are redacted and sent to the bus; the rest are raw as published. */
+  private prepared = 0;
+  /** Events taken out of the queue by the store write in progress. */
+  private inflight = 0;
+  private dropped = 0;
+  private storeFailures = 0;
+  private busFailures = 0;
+  private lastStoreError: string | undefined;
+  private failureStreak = 0;
+  /** No store write before this time (epoch ms) while backing off. */
+  private retryAt = 0;
+  private immediate: NodeJS.Immediate | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private storing: Promise<void> | undefined;
+  /** Bus copies waiting for the send in progress (bounded like the queue). */
+  private busBuffer: WardenEvent[] = [];
+  private busSending: Promise<void> | undefined;
+  private closed = false;
+  /** Set by the first shutdown hook: both hooks together take at most `shutdownTimeoutMs`. */
+  private shutdownDeadline: number | undefined;
+
+  constructor(
+    private readonly bus: EventBus,
+    private readonly store: ConversationStore,
+    options: TrackedEventPublisherOptions,
+  ) {
+    super();
+    this.queue = new BoundedQueue(options.queueMax);
+    this.batchSize = Math.max(1, options.batchSize);
+    this.flushMs = options.flushMs;
+    this.maxBusEventBytes = options.maxBusEventBytes ?? DEFAULT_MAX_BUS_EVENT_BYTES;
+    this.retryBaseMs = options.retryBaseMs ?? STORE_RETRY_BASE_MS;
+    this.retryMaxMs = options.retryMaxMs ?? STORE_RETRY_MAX_MS;
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs ?? SHUTDOWN_FLUSH_TIMEOUT_MS;
+  }
+
+  publish(event: WardenEvent): void {
+    try {
+      if (this.closed) {
+        this.dropped += 1;
+        return;
+      }
+      if (this.queue.push(event)) {
+        this.dropped += 1;
+        if (this.prepared > 0) this.prepared -= 1;
+      }
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.prepare();
+        this.scheduleStore();
+      });
+    } catch {
+      // Never into the call: whatever happened, the event is lost and counted.
+      this.dropped += 1;
+    }
+  }
+
+  /** Delegates to the bus: with Redis, a listener sees the events of every replica. */
+  subscribe(listener: EventListener): () => void {
+    return this.bus.subscribe(listener);
+  }
+
+  stats(): PublisherStats {
+    const stats: PublisherStats = {
+      queued: this.queue.size + this.inflight,
+      dropped: this.dropped,
+      storeFailures: this.storeFailures,
+      busFailures: this.busFailures,
+    };
+    return this.lastStoreError === undefined ? stats : { ...stats, lastStoreError: this.lastStoreError };
+  }
+
+  /**
+   * Sends everything queued to the bus and writes it to the store now (ignoring a backoff in progress). Resolves
+   * when the queue is empty, or after a store write failed (the rest stays queued, retried later); never rejects.
+   */
+  async flush(): Promise<void> {
+    this.prepare();
+    while (this.storing) await this.storing;
+    this.retryAt = 0;
+    await this.drainStore(true);
+    while (this.busSending) await this.busSending;
+  }
+
+  /**
+   * First shutdown flush, while the store is still open (it may close in its own `beforeApplicationShutdown`, which
+   * Nest calls after this module's). Shares the shutdown deadline with {@link onApplicationShutdown}.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.drainUntilDeadline();
+  }
+
+  /**
+   * Final flush, after the HTTP server has closed (no call can publish any more): retries store failures until the
+   * shutdown deadline; what is still queued then is dropped, counted and logged. Later `publish` calls are dropped.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await this.drainUntilDeadline();
+    this.closed = true;
+    this.clearTimers();
+    const left = this.queue.size + this.inflight;
+    if (left > 0) {
+      this.dropped += left;
+      this.logger.warn(
+        `shutdown: ${left} events could not be written to the history (${this.lastStoreError ?? 'timeout'})`,
+      );
+    }
+  }
+
+  /** Flushes, retrying with backoff, until the queue is empty or the shutdown deadline (set on first call) passes. */
+  private async drainUntilDeadline(): Promise<void> {
+    this.shutdownDeadline ??= Date.now() + this.shutdownTimeoutMs;
+    const deadline = this.shutdownDeadline;
+    if (Date.now() >= deadline) return;
+    let expire: NodeJS.Timeout | undefined;
+    let pause: NodeJS.Timeout | undefined;
+    let stop = false;
+    const expired = new Promise<void>((resolve) => {
+      expire = setTimeout(resolve, deadline - Date.now());
+    });
+    const drained = (async () => {
+      await this.flush();
+      while (!stop && this.queue.size + this.inflight > 0) {
+        const wait = Math.min(Math.max(0, this.retryAt - Date.now()), Math.max(0, deadline - Date.now()));
+        await new Promise<void>((resolve) => {
+          pause = setTimeout(resolve, wait);
+        });
+        if (stop) return;
+        await this.flush();
+      }
+    })();
+    await Promise.race([drained, expired]);
+    stop = true;
+    clearTimeout(expire);
+    clearTimeout(pause);
+  }
+
+  /** Redacts the raw events of the queue (in place) and sends their bus copies. */
+  private prepare(): void {
+    const fresh: WardenEvent[] = [];
+    while (this.prepared < this.queue.size) {
+      const raw = this.queue.at(this.prepared);
+      if (raw === undefined) break;
+      const safe = safely(
+        () => redactEvent(raw),
+        () => unrepresentable(raw),
+      );
+      this.queue.set(this.prepared, safe);
+      this.prepared += 1;
+      fresh.push(
+        safely(
+          () => truncateForBus(safe, this.maxBusEventBytes),
+          () => unrepresentable(safe),
+        ),
+      );
+    }
+    if (fresh.length > 0) this.sendToBus(fresh);
+  }
+
+  private sendToBus(events: WardenEvent[]): void {
+    for (const event of events) this.busBuffer.push(event);
+    const over = this.busBuffer.length - this.queue.capacity;
+    if (over > 0) {
+      this.busBuffer.splice(0, over);
+      this.busFailures += over;
+    }
+    this.busSending ??= this.drainBus().finally(() => {
+      this.busSending = undefined;
+    });
+  }
+
+  /** One bus send at a time (ordered, and `unsent` deltas attributable); never rejects. */
+  private async drainBus(): Promise<void> {
+    while (this.busBuffer.length > 0) {
+      const batch = this.busBuffer.splice(0, this.batchSize);
+      try {
+        const before = this.bus.status().unsent;
+        await this.bus.publish(batch);
+        this.busFailures += Math.max(0, this.bus.status().unsent - before);
+      } catch {
+        this.busFailures += batch.length;
+      }
+    }
+  }
+
+  /** Starts a store write when a batch is full, else arms the flush (or backoff) timer. */
+  private scheduleStore(): void {
+    if (this.closed || this.storing || this.prepared === 0) return;
+    const backoff = this.retryAt - Date.now();
+    if (backoff > 0) {
+      this.arm(backoff);
+    } else if (this.prepared >= this.batchSize) {
+      this.disarm();
+      void this.drainStore(false);
+    } else if (this.timer === undefined) {
+      this.arm(this.flushMs);
+    }
+  }
+
+  private arm(delayMs: number): void {
+    this.disarm();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.prepare();
+      void this.drainStore(false);
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private disarm(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private clearTimers(): void {
+    this.disarm();
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.immediate = undefined;
+  }
+
+  private drainStore(all: boolean): Promise<void> {
+    this.storing ??= this.writeBatches(all).finally(() => {
+      this.storing = undefined;
+      this.scheduleStore();
+    });
+    return this.storing;
+  }
+
+  /** Writes the prepared events: one batch, then more while full batches wait (all of them when `all`). */
+  private async writeBatches(all: boolean): Promise<void> {
+    let first = true;
+    while (this.prepared > 0 && (all || first || this.prepared >= this.batchSize)) {
+      first = false;
+      const batch = this.queue.shift(Math.min(this.batchSize, this.prepared));
+      this.prepared -= batch.length;
+      this.inflight = batch.length;
+      try {
+        await this.store.writeEvents(batch);
+      } catch (error) {
+        this.onStoreFailure(batch, error);
+        return;
+      } finally {
+        this.inflight = 0;
+      }
+      if (this.failureStreak > 0) {
+        this.logger.log(`history store reachable again; ${this.queue.size} events still queued`);
+      }
+      this.failureStreak = 0;
+      this.retryAt = 0;
+    }
+  }
+
+  private onStoreFailure(batch: WardenEvent[], error: unknown): void {
+    this.storeFailures += 1;
+    this.lastStoreError = redactSecrets(error instanceof Error ? error.message : String(error));
+    const lost = this.queue.unshift(batch);
+    this.prepared += batch.length - lost;
+    this.dropped += lost;
+    const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(this.failureStreak, 30));
+    this.retryAt = Date.now() + delay;
+    if (this.failureStreak === 0) {
+      this.logger.warn(
+        `history store write failed (${this.lastStoreError}); events stay queued and are retried`,
+      );
+    }
+    this.failureStreak += 1;
+  }
+}
+
+function safely<T>(work: () => T, fallback: () => T): T {
+  try {
+    return work();
+  } catch {
+    return fallback();
+  }
+}
+
+/** Stands in for an event whose data could not be copied (a throwing getter or `toJSON`). */
+function unrepresentable(event: WardenEvent): WardenEvent {
+  return {
+    id: String(event.id),
+    callId: typeof event.callId === 'string' ? event.callId : null,
+    type: String(event.type),
+    at: String(event.at),
+    instance: String(event.instance),
+    data: { error: 'event data could not be serialized' },
+  };
+}

@@ -1,0 +1,596 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  Brackets,
+  type DataSource,
+  type EntityManager,
+  In,
+  type QueryDeepPartialEntity,
+  type SelectQueryBuilder,
+} from 'typeorm';
+import {
+  type CallFilter,
+  type CallRecord,
+  type CallSummary,
+  ConversationStore,
+  type Page,
+  type SessionSummary,
+} from '../conversation-store.port';
+import { EVENT_TYPES } from '../event-types';
+import { eventsConfig, type EventsConfig } from '../events.config';
+import type { WardenEvent } from '../warden-event';
+import { CallEventEntity } from './call-event.entity';
+import {
+  addCallToDelta,
+  applyCallEvent,
+  callEventRow,
+  type CallEventRow,
+  type CallRow,
+  callRowFromStarted,
+  isStorableEvent,
+  mergeSession,
+  normalizeTimestamp,
+  PAYLOAD_FIELDS,
+  type SessionDelta,
+  type SessionRow,
+  SUMMARY_FIELDS,
+  toCallRecord,
+  toCallSummary,
+  toSessionSummary,
+  toWardenEvent,
+} from './call-row.mapper';
+import { CallEntity } from './call.entity';
+import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.codec';
+import { InvalidQueryError } from './invalid-query.error';
+import { SessionEntity } from './session.entity';
+import { DEFAULT_STORE_TIMINGS, StoreConnection, type StoreTimings } from './store-connection';
+import { describeDatabase } from './store-options';
+import { StoreUnavailableError } from './store-unavailable.error';
+import { containsPattern, LIKE_ESCAPE, policyActionPattern } from './text-search';
+
+/** Optional injection token: shorter connection timings (tests). */
+export const STORE_TIMINGS = Symbol('STORE_TIMINGS');
+
+/** Largest page a list returns, whatever the caller asks. */
+export const MAX_PAGE_SIZE = 500;
+/** Most calls `getSession` returns (the oldest ones): a bound on memory for sessions of thousands of calls. */
+export const MAX_SESSION_CALLS = 1_000;
+/** Calls deleted per purge transaction. */
+export const PURGE_CHUNK = 500;
+
+/** Rows per multi-row statement, well under both drivers' bound-parameter limits. */
+const IN_CHUNK = 500;
+const CALL_INSERT_CHUNK = 50;
+const EVENT_INSERT_CHUNK = 500;
+const SESSION_INSERT_CHUNK = 200;
+
+type StorableEvent = WardenEvent & { callId: string };
+
+const SUMMARY_COLUMNS = SUMMARY_FIELDS.map((c) => `c.${c}`);
+const PAYLOAD_SEARCH = PAYLOAD_FIELDS.map((c) => `LOWER(c.${c}) LIKE :q ESCAPE '${LIKE_ESCAPE}'`);
+
+/**
+ * The conversation history on TypeORM (SQLite or PostgreSQL; see store/README.md). Writes apply one batch of
+ * events per transaction and are idempotent per event id; reads are cursor-paginated, newest first. The database
+ * may be down: `ping` and `writeEvents` then reject with StoreUnavailableError (reads with the driver's error),
+ * and the connection is retried in the background. Malformed cursors and dates reject with InvalidQueryError.
+ */
+@Injectable()
+export class TypeOrmConversationStore
+  extends ConversationStore
+  implements OnModuleInit, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger('ConversationStore');
+  private readonly connection: StoreConnection;
+  private readonly pingTimeoutMs: number;
+  /** Writes (batches, purges) of this replica run one at a time: SQLite has one connection, PG fewer deadlocks. */
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @InjectDataSource() dataSource: DataSource,
+    @Inject(eventsConfig.KEY) cfg: EventsConfig,
+    @Optional() @Inject(STORE_TIMINGS) timings?: Partial<StoreTimings>,
+  ) {
+    super();
+    const resolved = { ...DEFAULT_STORE_TIMINGS, ...timings };
+    this.pingTimeoutMs = resolved.pingTimeoutMs;
+    this.connection = new StoreConnection(
+      dataSource,
+      {
+        runMigrations: cfg.migrations === 'auto',
+        ...(cfg.schema === undefined ? {} : { schema: cfg.schema }),
+        target: describeDatabase(cfg),
+        timings: resolved,
+      },
+      this.logger,
+    );
+  }
+
+  /** Connects (waiting briefly for the first attempt; never failing startup). */
+  async onModuleInit(): Promise<void> {
+    await this.connection.start();
+  }
+
+  /** Stops reconnecting and lets pending writes finish; the DataSource is closed by TypeOrmModule afterwards. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  /** Whether the database is connected (for health details). */
+  get isConnected(): boolean {
+    return this.connection.isReady;
+  }
+
+  /** Same as the shutdown hook, for owners outside Nest (tests, scripts). */
+  async close(): Promise<void> {
+    await this.connection.close();
+    await this.writes;
+  }
+
+  async writeEvents(events: readonly WardenEvent[]): Promise<void> {
+    const batch = uniqueStorable(events);
+    if (batch.length === 0) return;
+    await this.serialize(async () => {
+      const source = this.connection.dataSource();
+      try {
+        await source.transaction((em) => this.applyBatch(em, batch));
+      } catch (error) {
+        throw isConnectionError(error)
+          ? new StoreUnavailableError(messageOf(error), { cause: error })
+          : error;
+      }
+    });
+  }
+
+  async listCalls(filter: CallFilter): Promise<Page<CallSummary>> {
+    const limit = pageSize(filter.limit);
+    const qb = this.connection
+      .dataSource()
+      .getRepository(CallEntity)
+      .createQueryBuilder('c')
+      .select(SUMMARY_COLUMNS);
+    if (filter.sessionId !== undefined)
+      qb.andWhere('c.sessionId = :sessionId', { sessionId: filter.sessionId });
+    if (filter.model !== undefined) qb.andWhere('c.model = :model', { model: filter.model });
+    if (filter.status !== undefined) qb.andWhere('c.status = :status', { status: filter.status });
+    if (filter.policyAction !== undefined && filter.policyAction !== '') {
+      qb.andWhere(`c.policyActions LIKE :action ESCAPE '${LIKE_ESCAPE}'`, {
+        action: policyActionPattern(filter.policyAction),
+      });
+    }
+    if (filter.from !== undefined)
+      qb.andWhere('c.startedAt >= :from', { from: timestamp(filter.from, 'from') });
+    if (filter.to !== undefined) qb.andWhere('c.startedAt <= :to', { to: timestamp(filter.to, 'to') });
+    if (filter.q !== undefined && filter.q.trim() !== '') {
+      qb.andWhere(payloadSearch()).setParameter('q', containsPattern(filter.q));
+    }
+    const after = cursorOf(filter.cursor);
+    if (after !== undefined) {
+      qb.andWhere('(c.startedAt < :key OR (c.startedAt = :key AND c.id < :id))', after);
+    }
+    qb.orderBy('c.startedAt', 'DESC')
+      .addOrderBy('c.id', 'DESC')
+      .limit(limit + 1);
+    return page(await qb.getMany(), limit, toCallSummary, (c) => ({ key: c.startedAt, id: c.id }));
+  }
+
+  async getCall(id: string): Promise<{ call: CallRecord; events: WardenEvent[] } | undefined> {
+    const source = this.connection.dataSource();
+    const call = await source.getRepository(CallEntity).findOneBy({ id });
+    if (call === null) return undefined;
+    const events = await source.getRepository(CallEventEntity).find({
+      where: { callId: id },
+      order: { at: 'ASC', id: 'ASC' },
+    });
+    return { call: toCallRecord(call), events: events.map((e) => toWardenEvent(e, call.sessionId)) };
+  }
+
+  async listSessions(filter: { limit: number; cursor?: string; q?: string }): Promise<Page<SessionSummary>> {
+    const limit = pageSize(filter.limit);
+    const qb = this.connection.dataSource().getRepository(SessionEntity).createQueryBuilder('s');
+    if (filter.q !== undefined && filter.q.trim() !== '') {
+      qb.andWhere((outer: SelectQueryBuilder<SessionEntity>) => {
+        const calls = outer
+          .subQuery()
+          .select('1')
+          .from(CallEntity, 'c')
+          .where('c.session_id = s.id')
+          .andWhere(payloadSearch())
+          .getQuery();
+        return `EXISTS ${calls}`;
+      });
+      qb.setParameter('q', containsPattern(filter.q));
+    }
+    const after = cursorOf(filter.cursor);
+    if (after !== undefined) qb.andWhere('(s.lastAt < :key OR (s.lastAt = :key AND s.id < :id))', after);
+    qb.orderBy('s.lastAt', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .limit(limit + 1);
+    return page(await qb.getMany(), limit, toSessionSummary, (s) => ({ key: s.lastAt, id: s.id }));
+  }
+
+  async getSession(id: string): Promise<{ session: SessionSummary; calls: CallRecord[] } | undefined> {
+    const source = this.connection.dataSource();
+    const session = await source.getRepository(SessionEntity).findOneBy({ id });
+    if (session === null) return undefined;
+    const calls = await source.getRepository(CallEntity).find({
+      where: { sessionId: id },
+      order: { startedAt: 'ASC', id: 'ASC' },
+      take: MAX_SESSION_CALLS,
+    });
+    return { session: toSessionSummary(session), calls: calls.map(toCallRecord) };
+  }
+
+  async purgeOlderThan(before: Date): Promise<number> {
+    const cutoff = normalizeTimestamp(before);
+    if (cutoff === undefined) throw new InvalidQueryError('purge date is not a valid date');
+    let total = 0;
+    for (;;) {
+      const deleted = await this.serialize(() =>
+        this.connection.dataSource().transaction((em) => this.purgeChunk(em, cutoff)),
+      );
+      total += deleted;
+      if (deleted < PURGE_CHUNK) return total;
+    }
+  }
+
+  async ping(): Promise<void> {
+    const source = this.connection.dataSource();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new StoreUnavailableError(`history store ping timed out after ${this.pingTimeoutMs} ms`)),
+        this.pingTimeoutMs,
+      );
+      timer.unref();
+    });
+    try {
+      await Promise.race([source.query('SELECT 1'), timeout]);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      throw new StoreUnavailableError(`history store ping failed: ${messageOf(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private serialize<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work, work);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Applies one batch inside its transaction: new events only, calls created or patched, sessions summed. */
+  private async applyBatch(em: EntityManager, batch: StorableEvent[]): Promise<void> {
+    const known = await this.existingEventIds(
+      em,
+      batch.map((e) => e.id),
+    );
+    const fresh = batch.filter((e) => !known.has(e.id));
+    if (fresh.length === 0) return;
+    // A call's start is applied before its other events, whatever their order in the batch.
+    const ordered = [
+      ...fresh.filter((e) => e.type === EVENT_TYPES.callStarted),
+      ...fresh.filter((e) => e.type !== EVENT_TYPES.callStarted),
+    ];
+    const existing = await this.lockCalls(em, unique(ordered.map((e) => e.callId)));
+    const created = new Map<string, CallRow>();
+    const patches = new Map<string, Partial<CallRow>>();
+    const sessions = new Map<string, SessionDelta>();
+    const eventRows: CallEventRow[] = [];
+    const now = new Date().toISOString();
+    let skipped = 0;
+    for (const event of ordered) {
+      const at = normalizeTimestamp(event.at) ?? now;
+      if (event.type === EVENT_TYPES.callStarted) {
+        if (!existing.has(event.callId) && !created.has(event.callId)) {
+          const row = callRowFromStarted(event, at);
+          created.set(row.id, row);
+          sessions.set(row.sessionId, addCallToDelta(sessions.get(row.sessionId), row));
+        }
+        eventRows.push(callEventRow(event, at));
+        continue;
+      }
+      const row = created.get(event.callId) ?? existing.get(event.callId);
+      if (row === undefined) {
+        skipped++; // the call is unknown here: purged already, or its start was never stored
+        continue;
+      }
+      const patch = applyCallEvent(row, event, at);
+      if (Object.keys(patch).length > 0) {
+        Object.assign(row, patch);
+        if (!created.has(row.id)) patches.set(row.id, { ...patches.get(row.id), ...patch });
+      }
+      eventRows.push(callEventRow(event, at));
+    }
+    if (skipped > 0) this.logger.debug(`skipped ${skipped} events of unknown calls`);
+    await this.addToSessions(em, sessions);
+    for (const rows of chunks([...created.values()], CALL_INSERT_CHUNK)) {
+      await em
+        .createQueryBuilder()
+        .insert()
+        .into(CallEntity)
+        .values(asRows(rows))
+        .updateEntity(false)
+        .execute();
+    }
+    for (const [id, patch] of patches) {
+      await em
+        .createQueryBuilder()
+        .update(CallEntity)
+        .set(asPatch(patch))
+        .where('id = :id', { id })
+        .updateEntity(false)
+        .execute();
+    }
+    for (const rows of chunks(eventRows, EVENT_INSERT_CHUNK)) {
+      await em
+        .createQueryBuilder()
+        .insert()
+        .into(CallEventEntity)
+        .values(asRows(rows))
+        .orIgnore()
+        .updateEntity(false)
+        .execute();
+    }
+  }
+
+  private async existingEventIds(em: EntityManager, ids: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const part of chunks(ids, IN_CHUNK)) {
+      const rows = await em
+        .getRepository(CallEventEntity)
+        .find({ select: { id: true }, where: { id: In(part) } });
+      for (const row of rows) found.add(row.id);
+    }
+    return found;
+  }
+
+  /** The calls a batch touches, without their payloads; locked until commit on PostgreSQL (ids sorted). */
+  private async lockCalls(em: EntityManager, ids: string[]): Promise<Map<string, CallRow>> {
+    const calls = new Map<string, CallRow>();
+    for (const part of chunks([...ids].sort(), IN_CHUNK)) {
+      const qb = em
+        .getRepository(CallEntity)
+        .createQueryBuilder('c')
+        .select(SUMMARY_COLUMNS)
+        .where('c.id IN (:...ids)', { ids: part })
+        .orderBy('c.id');
+      if (isPostgres(em)) qb.setLock('pessimistic_write');
+      for (const row of await qb.getMany()) calls.set(row.id, row);
+    }
+    return calls;
+  }
+
+  /**
+   * Adds the calls started in a batch to their sessions: a missing session is inserted (ON CONFLICT DO NOTHING,
+   * so replicas can race), then every touched session is locked, merged and updated.
+   */
+  private async addToSessions(em: EntityManager, deltas: Map<string, SessionDelta>): Promise<void> {
+    if (deltas.size === 0) return;
+    const ids = [...deltas.keys()].sort();
+    const blanks: SessionRow[] = [];
+    for (const [id, delta] of deltas) {
+      blanks.push({ id, firstAt: delta.firstAt, lastAt: delta.lastAt, callCount: 0, models: [] });
+    }
+    for (const rows of chunks(blanks, SESSION_INSERT_CHUNK)) {
+      await em
+        .createQueryBuilder()
+        .insert()
+        .into(SessionEntity)
+        .values(rows)
+        .orIgnore()
+        .updateEntity(false)
+        .execute();
+    }
+    for (const part of chunks(ids, IN_CHUNK)) {
+      const qb = em
+        .getRepository(SessionEntity)
+        .createQueryBuilder('s')
+        .where('s.id IN (:...ids)', { ids: part })
+        .orderBy('s.id');
+      if (isPostgres(em)) qb.setLock('pessimistic_write');
+      for (const row of await qb.getMany()) {
+        const delta = deltas.get(row.id);
+        if (delta === undefined) continue;
+        const merged = mergeSession(row, delta);
+        await em
+          .createQueryBuilder()
+          .update(SessionEntity)
+          .set({
+            firstAt: merged.firstAt,
+            lastAt: merged.lastAt,
+            callCount: merged.callCount,
+            models: merged.models,
+          })
+          .where('id = :id', { id: row.id })
+          .updateEntity(false)
+          .execute();
+      }
+    }
+  }
+
+  /** Deletes up to PURGE_CHUNK of the oldest calls before `cutoff`, their events, and fixes their sessions. */
+  private async purgeChunk(em: EntityManager, cutoff: string): Promise<number> {
+    const victims = await em
+      .getRepository(CallEntity)
+      .createQueryBuilder('c')
+      .select(['c.id', 'c.sessionId'])
+      .where('c.startedAt < :cutoff', { cutoff })
+      .orderBy('c.startedAt', 'ASC')
+      .addOrderBy('c.id', 'ASC')
+      .limit(PURGE_CHUNK)
+      .getMany();
+    if (victims.length === 0) return 0;
+    const ids = victims.map((c) => c.id);
+    // Explicit rather than relying on ON DELETE CASCADE (SQLite enforces it only with foreign_keys on).
+    await em.delete(CallEventEntity, { callId: In(ids) });
+    await em.delete(CallEntity, { id: In(ids) });
+    await this.refreshSessions(em, unique(victims.map((c) => c.sessionId)));
+    return victims.length;
+  }
+
+  /** Recomputes sessions from their remaining calls; deletes the sessions left empty. */
+  private async refreshSessions(em: EntityManager, ids: string[]): Promise<void> {
+    for (const part of chunks(ids.sort(), IN_CHUNK)) {
+      const stats = await em
+        .getRepository(CallEntity)
+        .createQueryBuilder('c')
+        .select('c.sessionId', 'sessionId')
+        .addSelect('COUNT(*)', 'callCount')
+        .addSelect('MIN(c.startedAt)', 'firstAt')
+        .addSelect('MAX(c.startedAt)', 'lastAt')
+        .where('c.sessionId IN (:...ids)', { ids: part })
+        .groupBy('c.sessionId')
+        .getRawMany<{ sessionId: string; callCount: number | string; firstAt: string; lastAt: string }>();
+      const models = await em
+        .getRepository(CallEntity)
+        .createQueryBuilder('c')
+        .select('c.sessionId', 'sessionId')
+        .addSelect('c.model', 'model')
+        .addSelect('MIN(c.startedAt)', 'firstUse')
+        .where('c.sessionId IN (:...ids)', { ids: part })
+        .groupBy('c.sessionId')
+        .addGroupBy('c.model')
+        .getRawMany<{ sessionId: string; model: string; firstUse: string }>();
+      models.sort((a, b) => (a.firstUse < b.firstUse ? -1 : a.firstUse > b.firstUse ? 1 : 0));
+      const alive = new Set(stats.map((s) => s.sessionId));
+      const empty = part.filter((id) => !alive.has(id));
+      if (empty.length > 0) await em.delete(SessionEntity, { id: In(empty) });
+      for (const stat of stats) {
+        await em
+          .createQueryBuilder()
+          .update(SessionEntity)
+          .set({
+            firstAt: stat.firstAt,
+            lastAt: stat.lastAt,
+            callCount: Number(stat.callCount),
+            models: models.filter((m) => m.sessionId === stat.sessionId).map((m) => m.model),
+          })
+          .where('id = :id', { id: stat.sessionId })
+          .updateEntity(false)
+          .execute();
+      }
+    }
+  }
+}
+
+/** Socket errors and PostgreSQL connection-class SQLSTATEs (08xxx, 57P0x: server shutting down or restarting). */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+const CONNECTION_MESSAGE =
+  /connection terminated|timeout exceeded when trying to connect|client has encountered a connection error/i;
+
+/** Whether a failure means the database is unreachable (worth a retry later) rather than a bad write. */
+function isConnectionError(error: unknown): boolean {
+  // Duck-typed: errors from node's sockets do not pass `instanceof Error` inside jest's sandbox.
+  let current: unknown = error;
+  for (let depth = 0; depth < 3 && typeof current === 'object' && current !== null; depth++) {
+    const { code, message, driverError, cause } = current as {
+      code?: unknown;
+      message?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string' && (CONNECTION_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
+    if (typeof message === 'string' && CONNECTION_MESSAGE.test(message)) return true;
+    current = driverError ?? cause;
+  }
+  return false;
+}
+
+function messageOf(error: unknown): string {
+  const message =
+    typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined;
+  return typeof message === 'string' ? message : String(error);
+}
+
+/** The storable events of a batch (call events with ids that fit), first occurrence of each id. */
+function uniqueStorable(events: readonly WardenEvent[]): StorableEvent[] {
+  const seen = new Set<string>();
+  const out: StorableEvent[] = [];
+  for (const event of events) {
+    if (!isStorableEvent(event) || seen.has(event.id)) continue;
+    seen.add(event.id);
+    out.push(event);
+  }
+  return out;
+}
+
+/**
+ * Rows and patches are plain objects of the entity's own columns. TypeORM's deep-partial type has no room for the
+ * `unknown` of JSON columns (their transformer serialises any value); these helpers hand the rows over as the
+ * generic partial entity, which accepts any object.
+ */
+function asRows<E>(rows: object[]): QueryDeepPartialEntity<E>[] {
+  return rows;
+}
+
+function asPatch<E>(patch: object): QueryDeepPartialEntity<E> {
+  return patch;
+}
+
+function payloadSearch(): Brackets {
+  return new Brackets((w) => {
+    for (const condition of PAYLOAD_SEARCH) w.orWhere(condition);
+  });
+}
+
+function page<R, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+  position: (row: R) => CursorPosition,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(map),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(position(last)) : null,
+  };
+}
+
+function cursorOf(cursor: string | undefined): CursorPosition | undefined {
+  if (cursor === undefined || cursor === '') return undefined;
+  const position = decodeCursor(cursor);
+  if (position === undefined) throw new InvalidQueryError('invalid cursor');
+  return position;
+}
+
+function timestamp(value: string, name: string): string {
+  const normalized = normalizeTimestamp(value);
+  if (normalized === undefined) throw new InvalidQueryError(`${name} is not a valid date`);
+  return normalized;
+}
+
+function pageSize(limit: number): number {
+  return Number.isFinite(limit) ? Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(limit))) : MAX_PAGE_SIZE;
+}
+
+function isPostgres(em: EntityManager): boolean {
+  return em.dataSource.options.type === 'postgres';
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
