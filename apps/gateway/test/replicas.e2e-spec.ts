@@ -1,0 +1,151 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
+import { Client } from 'pg';
+import { script } from './support/harness';
+import { waitFor } from './support/wait';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  await exited;
+}
+
+/**
+ * Two gateway processes (the compiled app, as deployed) sharing one PostgreSQL schema and one Redis, like replicas
+ * behind a load balancer.
+ */
+describe('two replicas sharing PostgreSQL and Redis', () => {
+  const schema = `test_replicas_${randomBytes(4).toString('hex')}`;
+  let mock: MockLlmHandle;
+  let redis: ChildProcess | undefined;
+  const gateways: ChildProcess[] = [];
+  const urls: string[] = [];
+
+  beforeAll(async () => {
+    await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 180_000 });
+    mock = await startMockLlm();
+    const redisPort = await freePort();
+    redis = spawn(
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      const child = spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: {
+          PATH: process.env.PATH,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'error',
+          DATABASE_URL: PG_URL,
+          DB_SCHEMA: schema,
+          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          UPSTREAM_OPENAI_BASE_URL: `${mock.url}/v1`,
+          UPSTREAM_ANTHROPIC_BASE_URL: mock.url,
+          POLICY_CONFIG: join(ROOT, 'config', 'policy.yaml'),
+        },
+      });
+      gateways.push(child);
+      urls.push(`http://127.0.0.1:${port}`);
+    }
+    for (const url of urls) {
+      await waitFor(
+        async () => ((await fetch(`${url}/health/live`).catch(() => undefined))?.ok ? true : undefined),
+        30_000,
+      );
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(gateways.map((g) => kill(g)));
+    await kill(redis, 'SIGKILL');
+    await mock.close();
+    const pg = new Client({ connectionString: PG_URL });
+    await pg.connect();
+    await pg.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await pg.end();
+  });
+
+  it('shows a call made on one replica in the live feed of the other, and in its history', async () => {
+    const [a, b] = urls as [string, string];
+    const feed = new AbortController();
+    const res = await fetch(`${b}/api/events/stream?type=call.`, { signal: feed.signal });
+    const reader = res.body?.getReader();
+    if (reader === undefined) throw new Error('no feed body');
+    const call = await fetch(`${a}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: script({ words: 3 }) }],
+      }),
+    });
+    expect(call.status).toBe(200);
+    const callId = call.headers.get('x-warden-call-id') ?? '';
+    let text = '';
+    const decoder = new TextDecoder();
+    while (!text.includes(callId) || !text.includes('call.completed')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    feed.abort();
+    expect(text).toContain(callId);
+    const stored = await waitFor(async () => {
+      const r = await fetch(`${b}/api/calls/${callId}`);
+      return r.status === 200 ? ((await r.json()) as { call: { status: string } }) : undefined;
+    });
+    expect(stored.call.status).toMatch(/in_progress|completed/);
+  });
+
+  it('applies a policy swap made on one replica to the other', async () => {
+    const [a, b] = urls as [string, string];
+    const swap = await fetch(`${a}/api/policy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        policies: [{ type: 'string-replace', options: { rules: [{ match: 'apple', replace: 'pear' }] } }],
+      }),
+    });
+    expect(swap.status).toBe(200);
+    expect(await swap.json()).toMatchObject({ replicated: true });
+    await waitFor(async () => {
+      const active = (await (await fetch(`${b}/api/policy`)).json()) as { policies: Array<{ name: string }> };
+      return active.policies.some((p) => p.name === 'string-replace') ? true : undefined;
+    });
+    const res = await fetch(`${b}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-test',
+        max_tokens: 50,
+        messages: [{ role: 'user', content: script({ text: 'an apple a day' }) }],
+      }),
+    });
+    expect(await res.json()).toMatchObject({ content: [{ type: 'text', text: 'an pear a day' }] });
+  });
+});
