@@ -57,10 +57,12 @@ function judgeConfig(mock: MockLlmHandle): string {
   ]);
 }
 
-describe.each([
+const DATABASES: Array<[string, () => Record<string, string>]> = [
   ['SQLite', () => ({ DATABASE_URL: 'sqlite::memory:' })],
   ['PostgreSQL', () => ({ DATABASE_URL: PG_URL, DB_SCHEMA: `test_e2e_${randomBytes(4).toString('hex')}` })],
-])('history on %s', (_name, database) => {
+];
+
+describe.each(DATABASES)('history on %s', (_name, database) => {
   let mock: MockLlmHandle;
   let gw: TestGateway;
   let schema: string | undefined;

@@ -94,7 +94,7 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
     const [a, b] = urls as [string, string];
     const feed = new AbortController();
     const res = await fetch(`${b}/api/events/stream?type=call.`, { signal: feed.signal });
-    const reader = res.body?.getReader();
+    const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
     if (reader === undefined) throw new Error('no feed body');
     const call = await fetch(`${a}/v1/chat/completions`, {
       method: 'POST',
