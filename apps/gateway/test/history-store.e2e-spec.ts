@@ -230,3 +230,26 @@ describe('dependencies going away never fail calls', () => {
     }
   }, 60_000);
 });
+
+describe('health reports impaired dependencies as degraded', () => {
+  it('is ok with its database, degraded without it, and always live', async () => {
+    const healthy = await startTestGateway();
+    const broken = await startTestGateway({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' });
+    try {
+      expect(await (await fetch(`${healthy.url}/health`)).json()).toMatchObject({
+        status: 'ok',
+        checks: { database: { status: 'up' } },
+      });
+      const res = await fetch(`${broken.url}/health`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({
+        status: 'degraded',
+        checks: { database: { status: 'down' } },
+      });
+      expect((await fetch(`${broken.url}/health/live`)).status).toBe(200);
+    } finally {
+      await healthy.close();
+      await broken.close();
+    }
+  });
+});
