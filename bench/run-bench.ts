@@ -143,6 +143,8 @@ async function main(): Promise<void> {
     UPSTREAM_OPENAI_BASE_URL: `${mockOrigin}/v1`,
     UPSTREAM_ANTHROPIC_BASE_URL: mockOrigin,
     OPENAI_API_KEY: 'sk-bench',
+    // Everything on: history in a SQLite file (the default store), written in batches off the hot path.
+    DATABASE_URL: `sqlite:${join(RESULTS, 'bench-history.db.tmp')}`,
     ANTHROPIC_API_KEY: 'sk-ant-bench',
   });
   const gwOrigin = `http://127.0.0.1:${gatewayPort}`;

@@ -107,10 +107,13 @@ export class ControlPlaneService {
       const request = await this.requestPhase(ctx, run, res);
       if (request === undefined) return this.completed(ctx, 200, {});
       const body = this.upstreamBody(ctx, request.body, request.rewritten);
-      this.publish(ctx, EVENT_TYPES.requestForwarded, {
-        request: body.forwarded,
-        format: ctx.upstreamFormat,
-      });
+      this.publish(
+        ctx,
+        EVENT_TYPES.requestForwarded,
+        body.forwarded === ctx.request
+          ? { format: ctx.upstreamFormat, unchanged: true }
+          : { request: body.forwarded, format: ctx.upstreamFormat },
+      );
       const upstream = await this.send(ctx, body.payload);
       if (upstream.status >= 400) {
         await this.relayError(ctx, upstream, res);
@@ -392,8 +395,7 @@ export class ControlPlaneService {
     setImmediate(() => {
       const { original, final, truncated } = recorder.messages();
       this.publish(ctx, EVENT_TYPES.responseCompleted, {
-        original: original ?? null,
-        final: final ?? null,
+        ...responseData(original ?? null, final ?? null),
         truncated,
       });
       if (outcome.status === 'completed') this.completed(ctx, 200, relay.usage, outcome.firstTokenMs);
@@ -437,7 +439,7 @@ export class ControlPlaneService {
         } catch {
           // Recorded as null: the client got the upstream's bytes, whatever they were.
         }
-        this.publish(ctx, EVENT_TYPES.responseCompleted, { original: message, final: message });
+        this.publish(ctx, EVENT_TYPES.responseCompleted, responseData(message, message));
         this.completed(ctx, upstream.status, usageOf(message));
       });
       return;
@@ -449,7 +451,7 @@ export class ControlPlaneService {
     headers['content-length'] = Buffer.byteLength(out);
     res.writeHead(upstream.status, headers);
     res.end(out);
-    this.publish(ctx, EVENT_TYPES.responseCompleted, { original, final: final.message });
+    this.publish(ctx, EVENT_TYPES.responseCompleted, responseData(original, final.message));
     this.completed(ctx, upstream.status, usageOf(final.message));
   }
 
@@ -494,6 +496,11 @@ export class ControlPlaneService {
 
 function providerCredential(apiKey: string | undefined): Credential | undefined {
   return apiKey === undefined ? undefined : { scheme: 'x-api-key', value: apiKey };
+}
+
+/** `response.completed` data: the final message only when policies changed it (the history stores it once). */
+function responseData(original: AnthropicResponse | null, final: AnthropicResponse | null): JsonObject {
+  return final === original ? { original, unchanged: true } : { original, final };
 }
 
 function usageOf(message: AnthropicResponse | null): CallUsage {

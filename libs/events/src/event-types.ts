@@ -3,10 +3,13 @@
  *
  * - `call.started`: `{ model, provider, clientFormat, upstreamFormat, stream, keyId }`
  * - `request.received`: `{ request }` — the body as the client sent it (client format)
- * - `request.forwarded`: `{ request, format }` — the body sent upstream (upstream format), after request policies
+ * - `request.forwarded`: `{ request, format }` — the body sent upstream (upstream format), after request policies;
+ *   `{ format, unchanged: true }` when it is the received body byte for byte (stored once)
  * - `response.first_token`: `{ firstTokenMs }`
  * - `response.completed`: `{ original, final }` — the upstream message and the message the client got, both as
- *   canonical (Anthropic-shaped) messages, streamed calls assembled from their events, tool calls and thinking kept
+ *   canonical (Anthropic-shaped) messages, streamed calls assembled from their events, tool calls and thinking kept;
+ *   `{ original, unchanged: true }` when the client got the upstream message unchanged (stored once)
+ *   (the history stores these payloads in the call's row; the event rows keep `{ $storedIn: 'call' }` pointers)
  * - `policy.<name>.<action>`: the policy's own data (e.g. `policy.tool-call-judge.blocked`)
  * - `policy.config.updated`: `{ version, policies }` (callId null)
  * - `call.completed`: `{ status, durationMs, firstTokenMs?, inputTokens?, outputTokens? }`

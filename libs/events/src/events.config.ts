@@ -65,9 +65,9 @@ export const eventsConfig = defineEnvConfig(
       .int(10_000, 1)
       .describe('Events waiting to be written beyond this count are dropped (and counted).'),
     EVENT_BATCH_SIZE: env
-      .int(200, 1, 10_000)
+      .int(1000, 1, 10_000)
       .describe('Largest number of events written in one transaction.'),
-    EVENT_FLUSH_MS: env.int(250, 1).describe('Queued events are written at least this often (ms).'),
+    EVENT_FLUSH_MS: env.int(1000, 1).describe('Queued events are written at least this often (ms).'),
   },
   (e) => ({
     database: parseDatabaseUrl(e.DATABASE_URL),

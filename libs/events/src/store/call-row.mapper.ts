@@ -158,16 +158,18 @@ export function applyCallEvent(row: Readonly<CallRow>, event: WardenEvent, at: s
       return { originalRequest: data['request'] ?? null };
     case EVENT_TYPES.requestForwarded: {
       const format = clip(data['format'], 32);
-      return format === null
-        ? { finalRequest: data['request'] ?? null }
-        : { finalRequest: data['request'] ?? null, upstreamFormat: format };
+      const finalRequest = data['unchanged'] === true ? SAME_AS_ORIGINAL : (data['request'] ?? null);
+      return format === null ? { finalRequest } : { finalRequest, upstreamFormat: format };
     }
     case EVENT_TYPES.firstToken: {
       const firstTokenMs = toInt(data['firstTokenMs']);
       return firstTokenMs === null ? {} : { firstTokenMs };
     }
     case EVENT_TYPES.responseCompleted:
-      return { originalResponse: data['original'] ?? null, finalResponse: data['final'] ?? null };
+      return {
+        originalResponse: data['original'] ?? null,
+        finalResponse: data['unchanged'] === true ? SAME_AS_ORIGINAL : (data['final'] ?? null),
+      };
     case EVENT_TYPES.callCompleted:
       if (row.status !== 'in_progress') return {};
       return {
@@ -226,7 +228,7 @@ export function callEventRow(event: WardenEvent & { callId: string }, at: string
     type: clip(event.type, MAX_NAME_LENGTH) ?? '',
     at,
     instance: clip(event.instance, MAX_NAME_LENGTH) ?? '',
-    data: event.data,
+    data: withoutPayloads(event),
   };
 }
 
@@ -272,9 +274,9 @@ export function toCallRecord(row: CallRow): CallRecord {
   return {
     ...toCallSummary(row),
     originalRequest: row.originalRequest ?? null,
-    finalRequest: row.finalRequest ?? null,
+    finalRequest: resolveSame(row.finalRequest, row.originalRequest),
     originalResponse: row.originalResponse ?? null,
-    finalResponse: row.finalResponse ?? null,
+    finalResponse: resolveSame(row.finalResponse, row.originalResponse),
   };
 }
 
@@ -354,4 +356,36 @@ function clip(value: unknown, max: number): string | null {
   if (typeof value !== 'string') return null;
   const clean = value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
   return clean.length > max ? clean.slice(0, max) : clean;
+}
+
+/**
+ * Stored in a `final*` column when the call forwarded the request, or answered with the response, unchanged: the
+ * payload is written once (in the `original*` column) and resolved on read.
+ */
+export const SAME_AS_ORIGINAL = Object.freeze({ $sameAs: 'original' });
+
+function resolveSame(value: unknown, original: unknown): unknown {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { $sameAs?: unknown }).$sameAs === 'original'
+  ) {
+    return original ?? null;
+  }
+  return value ?? null;
+}
+
+/** Event fields whose payload lives in the call's row: the event keeps a pointer, not a second copy. */
+const EVENT_PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  [EVENT_TYPES.requestReceived]: ['request'],
+  [EVENT_TYPES.requestForwarded]: ['request'],
+  [EVENT_TYPES.responseCompleted]: ['original', 'final'],
+};
+
+function withoutPayloads(event: WardenEvent): WardenEvent['data'] {
+  const fields = EVENT_PAYLOAD_FIELDS[event.type];
+  if (fields === undefined) return event.data;
+  const data: Record<string, unknown> = { ...event.data };
+  for (const field of fields) if (field in data) data[field] = { $storedIn: 'call' };
+  return data;
 }

@@ -376,46 +376,68 @@ export class TypeOrmConversationStore
    */
   private async addToSessions(em: EntityManager, deltas: Map<string, SessionDelta>): Promise<void> {
     if (deltas.size === 0) return;
-    const ids = [...deltas.keys()].sort();
-    const blanks: SessionRow[] = [];
+    const postgres = isPostgres(em);
+    const existing = await this.lockSessions(em, [...deltas.keys()]);
+    // Sessions new in this batch are inserted with their final values: one statement for all of them. On PostgreSQL
+    // another replica may insert the same session meanwhile: those rows come back as conflicts and are merged below.
+    const fresh: SessionRow[] = [];
     for (const [id, delta] of deltas) {
-      blanks.push({ id, firstAt: delta.firstAt, lastAt: delta.lastAt, callCount: 0, models: [] });
+      if (!existing.has(id))
+        fresh.push(
+          mergeSession({ id, firstAt: delta.firstAt, lastAt: delta.lastAt, callCount: 0, models: [] }, delta),
+        );
     }
-    for (const rows of chunks(blanks, SESSION_INSERT_CHUNK)) {
-      await em
+    const conflicted: string[] = [];
+    for (const rows of chunks(fresh, SESSION_INSERT_CHUNK)) {
+      const insert = em
         .createQueryBuilder()
         .insert()
         .into(SessionEntity)
         .values(rows)
         .orIgnore()
+        .updateEntity(false);
+      if (!postgres) {
+        await insert.execute();
+        continue;
+      }
+      const result = await insert.returning(['id']).execute();
+      const inserted = new Set((result.raw as Array<{ id: string }>).map((r) => r.id));
+      for (const row of rows) if (!inserted.has(row.id)) conflicted.push(row.id);
+    }
+    if (conflicted.length > 0)
+      for (const [id, row] of await this.lockSessions(em, conflicted)) existing.set(id, row);
+    for (const [id, row] of existing) {
+      const delta = deltas.get(id);
+      if (delta === undefined) continue;
+      const merged = mergeSession(row, delta);
+      await em
+        .createQueryBuilder()
+        .update(SessionEntity)
+        .set({
+          firstAt: merged.firstAt,
+          lastAt: merged.lastAt,
+          callCount: merged.callCount,
+          models: merged.models,
+        })
+        .where('id = :id', { id })
         .updateEntity(false)
         .execute();
     }
-    for (const part of chunks(ids, IN_CHUNK)) {
+  }
+
+  /** The sessions among `ids` that exist, locked until commit on PostgreSQL (ids sorted). */
+  private async lockSessions(em: EntityManager, ids: string[]): Promise<Map<string, SessionRow>> {
+    const found = new Map<string, SessionRow>();
+    for (const part of chunks([...ids].sort(), IN_CHUNK)) {
       const qb = em
         .getRepository(SessionEntity)
         .createQueryBuilder('s')
         .where('s.id IN (:...ids)', { ids: part })
         .orderBy('s.id');
       if (isPostgres(em)) qb.setLock('pessimistic_write');
-      for (const row of await qb.getMany()) {
-        const delta = deltas.get(row.id);
-        if (delta === undefined) continue;
-        const merged = mergeSession(row, delta);
-        await em
-          .createQueryBuilder()
-          .update(SessionEntity)
-          .set({
-            firstAt: merged.firstAt,
-            lastAt: merged.lastAt,
-            callCount: merged.callCount,
-            models: merged.models,
-          })
-          .where('id = :id', { id: row.id })
-          .updateEntity(false)
-          .execute();
-      }
+      for (const row of await qb.getMany()) found.set(row.id, row);
     }
+    return found;
   }
 
   /** Deletes up to PURGE_CHUNK of the oldest calls before `cutoff`, their events, and fixes their sessions. */
