@@ -1,7 +1,9 @@
 import type { WardenEvent } from '@warden/events';
 import { startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
-import { script } from './support/harness';
-import { startHistoryGateway, type HistoryTestGateway } from './support/history-gateway';
+import { LiveEventBuffer } from '../src/history/live-event-buffer';
+import { LiveFeedOptions } from '../src/history/live-feed.options';
+import { script, startTestGateway, type TestGateway } from './support/harness';
+import { waitFor } from './support/wait';
 import { writePolicyConfig } from './support/test-plugins';
 
 const ADMIN_KEY = 'wk-admin-key-for-history-tests';
@@ -106,7 +108,8 @@ function parseFrame(block: string): Frame {
 
 describe('history API, live feed and UI serving', () => {
   let mock: MockLlmHandle;
-  let gw: HistoryTestGateway;
+  let gw: TestGateway;
+  let buffer: LiveEventBuffer;
 
   beforeAll(async () => {
     mock = await startMockLlm();
@@ -116,10 +119,19 @@ describe('history API, live feed and UI serving', () => {
         options: { model: 'mock-judge', baseUrl: `${mock.url}/v1`, format: 'openai' },
       },
     ]);
-    gw = await startHistoryGateway(
-      { ADMIN_API_KEY: ADMIN_KEY, POLICY_CONFIG: config },
-      { mock, heartbeatMs: 100 },
+    // The real gateway and store: history in SQLite (in memory), events flushed every 10 ms.
+    gw = await startTestGateway(
+      {
+        ADMIN_API_KEY: ADMIN_KEY,
+        POLICY_CONFIG: config,
+        DATABASE_URL: 'sqlite::memory:',
+        EVENT_FLUSH_MS: '10',
+      },
+      mock,
     );
+    // The feed options are a provider: a short heartbeat for the tests (15 s in production).
+    gw.app.get(LiveFeedOptions).heartbeatMs = 100;
+    buffer = gw.app.get(LiveEventBuffer);
   });
   afterAll(async () => {
     await gw.close();
@@ -153,14 +165,14 @@ describe('history API, live feed and UI serving', () => {
     return id;
   }
 
-  /** Resolves once the store has the call finished (its events are written off the hot path). */
+  /** Resolves once the history has the call finished (events are written in batches, off the hot path). */
   async function recorded(id: string): Promise<void> {
-    for (;;) {
-      const found = await gw.store.getCall(id);
-      if (found !== undefined && found.call.status !== 'in_progress' && found.call.finalResponse !== null)
-        return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
+    await waitFor(async () => {
+      const res = await fetch(`${gw.url}/api/calls/${id}`, { headers: admin });
+      if (res.status !== 200) return undefined;
+      const { call } = (await res.json()) as { call: { status: string; finalResponse: unknown } };
+      return call.status !== 'in_progress' && call.finalResponse !== null ? true : undefined;
+    });
   }
 
   async function getJson<T>(
@@ -277,7 +289,7 @@ describe('history API, live feed and UI serving', () => {
 
     it('resumes after Last-Event-ID from the buffer, and says when it cannot', async () => {
       const id = await call(`resume ${script({ text: 'resume me' })}`);
-      const mine = gw.feed.entries().filter((e) => e.callId === id);
+      const mine = buffer.entries().filter((e) => e.callId === id);
       expect(mine.length).toBeGreaterThanOrEqual(4);
       const first = mine[0];
       const last = mine.at(-1);
@@ -327,13 +339,12 @@ describe('history API, live feed and UI serving', () => {
     });
 
     it('releases a client when it disconnects', async () => {
-      const before = gw.feed.listenerCount;
+      const before = buffer.listenerCount;
       const feed = await FeedReader.open(`${gw.url}/api/events/stream`, admin);
       await feed.waitFor((f) => f.comments.includes('connected'));
-      expect(gw.feed.listenerCount).toBe(before + 1);
+      expect(buffer.listenerCount).toBe(before + 1);
       feed.close();
-      while (gw.feed.listenerCount !== before) await new Promise<void>((resolve) => setImmediate(resolve));
-      expect(gw.feed.listenerCount).toBe(before);
+      await waitFor(() => (buffer.listenerCount === before ? true : undefined));
     });
   });
 
@@ -506,7 +517,7 @@ describe('history API, live feed and UI serving', () => {
       expect(headersOf(page)).toEqual(SECURITY);
       expect(page.headers.get('cache-control')).toBe('no-cache');
       const html = await page.text();
-      expect(html).not.toMatch(/<script>|<style>|style=|on[a-z]+=/i);
+      expect(html).not.toMatch(/<script>|<style>|\sstyle=|\son[a-z]+=/i);
       const src = /src="(\/ui\/assets\/([0-9a-f]{16})\/app\.js)"/.exec(html);
       expect(src).not.toBeNull();
       const asset = await fetch(`${gw.url}${src?.[1] ?? ''}`);

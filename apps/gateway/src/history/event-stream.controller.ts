@@ -57,6 +57,8 @@ export class EventStreamController {
       if (!res.writableEnded) res.end();
     }
     res.on('close', close);
+    // A client gone before this handler ran will not emit 'close' again.
+    if (res.destroyed) return close();
 
     send(`retry: ${this.options.retryMs}\n: connected\n\n`);
     const { missed } = attached;

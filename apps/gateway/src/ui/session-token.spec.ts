@@ -40,6 +40,11 @@ describe('SessionTokenSigner', () => {
     const badMac = mac.startsWith('A') ? `B${mac.slice(1)}` : `A${mac.slice(1)}`;
     expect(signer.verify(`${version}.${expiry}.${nonce}.${badMac}`)).toBe(false);
     expect(signer.verify(`v2.${expiry}.${nonce}.${mac}`)).toBe(false);
+    // Same bytes, another spelling: the last character's unused low bits changed.
+    const last = mac.at(-1) ?? 'A';
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sibling = alphabet[alphabet.indexOf(last) ^ 1] ?? 'A';
+    expect(signer.verify(`${version}.${expiry}.${nonce}.${mac.slice(0, -1)}${sibling}`)).toBe(false);
     for (const junk of ['', 'v1', 'v1...', `${token}.x`, `${token}=`, 'admin-key'])
       expect(signer.verify(junk)).toBe(false);
   });

@@ -7,7 +7,6 @@ const VERSION = 'v1';
 /** Context string of the key derivation: a session key is useless as anything else, and vice versa. */
 const KEY_CONTEXT = 'warden/ui-session/v1';
 const NONCE_BYTES = 16;
-const MAC_BYTES = 32;
 const TOKEN_SHAPE = /^v1\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/;
 
 /**
@@ -39,8 +38,11 @@ export class SessionTokenSigner {
     if (match === null) return false;
     const [, expiry = '', , mac = ''] = match;
     const payload = token.slice(0, token.length - mac.length - 1);
-    const presented = Buffer.from(mac, 'base64url');
-    if (presented.length !== MAC_BYTES || !timingSafeEqual(presented, this.mac(payload))) return false;
+    // Compared as text: base64url has several spellings of the same bytes (unused low bits of the last
+    // character); only the canonical one, the one issued, is accepted.
+    const presented = Buffer.from(mac);
+    const expected = Buffer.from(this.mac(payload).toString('base64url'));
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) return false;
     const expiresAt = parseInt(expiry, 36);
     const now = this.now();
     // A signed expiry beyond one lifetime from now was not issued by this code: refuse it too.
