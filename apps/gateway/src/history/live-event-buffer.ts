@@ -25,7 +25,7 @@ export interface FeedClient {
 @Injectable()
 export class LiveEventBuffer implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('LiveFeed');
-  private readonly ring: Array<FeedEntry | undefined>;
+  private readonly ring: Array<WardenEvent | undefined>;
   private next = 0;
   private size = 0;
   private readonly clients = new Set<FeedClient>();
@@ -35,7 +35,7 @@ export class LiveEventBuffer implements OnModuleInit, OnModuleDestroy {
     @Inject(EventPublisher) private readonly events: EventPublisher,
     @Inject(LiveFeedOptions) options: LiveFeedOptions,
   ) {
-    this.ring = new Array<FeedEntry | undefined>(options.bufferSize);
+    this.ring = new Array<WardenEvent | undefined>(options.bufferSize);
   }
 
   onModuleInit(): void {
@@ -83,19 +83,22 @@ export class LiveEventBuffer implements OnModuleInit, OnModuleDestroy {
     const capacity = this.ring.length;
     const out: FeedEntry[] = [];
     for (let i = 0; i < this.size; i++) {
-      const entry = this.ring[(this.next - this.size + i + capacity) % capacity];
-      if (entry !== undefined) out.push(entry);
+      const event = this.ring[(this.next - this.size + i + capacity) % capacity];
+      if (event !== undefined) out.push(toFeedEntry(event));
     }
     return out;
   }
 
   private push(event: WardenEvent): void {
-    const entry = toFeedEntry(event);
+    // The ring keeps the events as published (they are never mutated); trimming for the feed happens only when a
+    // client needs them, so a gateway nobody watches pays nothing per event.
     if (this.ring.length > 0) {
-      this.ring[this.next] = entry;
+      this.ring[this.next] = event;
       this.next = (this.next + 1) % this.ring.length;
       this.size = Math.min(this.size + 1, this.ring.length);
     }
+    if (this.clients.size === 0) return;
+    const entry = toFeedEntry(event);
     for (const client of this.clients) {
       try {
         client.deliver(entry);

@@ -215,11 +215,14 @@ export class TrackedEventPublisher
       );
       this.queue.set(this.prepared, safe);
       this.prepared += 1;
+      // Only a bus that serialises events (Redis) needs them bounded; in-process listeners get them as they are.
       fresh.push(
-        safely(
-          () => truncateForBus(safe, this.maxBusEventBytes),
-          () => unrepresentable(safe),
-        ),
+        this.bus.status().kind === 'in-process'
+          ? safe
+          : safely(
+              () => truncateForBus(safe, this.maxBusEventBytes),
+              () => unrepresentable(safe),
+            ),
       );
     }
     if (fresh.length > 0) this.sendToBus(fresh);

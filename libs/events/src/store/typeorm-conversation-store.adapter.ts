@@ -6,6 +6,7 @@ import {
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
+import { bulkInsert } from './bulk-insert';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   Brackets,
@@ -314,13 +315,7 @@ export class TypeOrmConversationStore
     if (skipped > 0) this.logger.debug(`skipped ${skipped} events of unknown calls`);
     await this.addToSessions(em, sessions);
     for (const rows of chunks([...created.values()], CALL_INSERT_CHUNK)) {
-      await em
-        .createQueryBuilder()
-        .insert()
-        .into(CallEntity)
-        .values(asRows(rows))
-        .updateEntity(false)
-        .execute();
+      await bulkInsert(em, CallEntity, rows, { ignoreConflicts: false });
     }
     for (const [id, patch] of patches) {
       await em
@@ -332,14 +327,7 @@ export class TypeOrmConversationStore
         .execute();
     }
     for (const rows of chunks(eventRows, EVENT_INSERT_CHUNK)) {
-      await em
-        .createQueryBuilder()
-        .insert()
-        .into(CallEventEntity)
-        .values(asRows(rows))
-        .orIgnore()
-        .updateEntity(false)
-        .execute();
+      await bulkInsert(em, CallEventEntity, rows, { ignoreConflicts: true });
     }
   }
 
@@ -558,10 +546,6 @@ function uniqueStorable(events: readonly WardenEvent[]): StorableEvent[] {
  * `unknown` of JSON columns (their transformer serialises any value); these helpers hand the rows over as the
  * generic partial entity, which accepts any object.
  */
-function asRows<E>(rows: object[]): QueryDeepPartialEntity<E>[] {
-  return rows;
-}
-
 function asPatch<E>(patch: object): QueryDeepPartialEntity<E> {
   return patch;
 }

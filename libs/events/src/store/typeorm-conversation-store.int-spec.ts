@@ -12,7 +12,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { DataSource, type EntitySubscriberInterface } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { ConversationStore, type CallFilter, type CallSummary } from '../conversation-store.port';
 import { eventsConfig } from '../events.config';
 import type { WardenEvent } from '../warden-event';
@@ -382,17 +382,25 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
 
     // A failure while inserting the events: nothing of the batch remains.
     const failing = callEvents({ id: 'doomed', session: 'doomed-sess', start: 99_999 });
-    const failure: EntitySubscriberInterface<CallEventEntity> = {
-      listenTo: () => CallEventEntity,
-      beforeInsert: () => {
-        throw new Error('disk full');
-      },
-    };
-    opened.source.subscribers.push(failure);
+    // The database itself refuses the batch's event rows (a trigger), after its call rows were written.
+    const postgres = backend.kind === 'postgres';
+    const events = postgres ? `"${db.env['DB_SCHEMA'] ?? 'public'}".call_events` : 'call_events';
+    if (postgres) {
+      await opened.source.query(
+        `CREATE FUNCTION "${db.env['DB_SCHEMA'] ?? 'public'}".doomed() RETURNS trigger AS $$ BEGIN IF NEW.call_id = 'doomed' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+      );
+      await opened.source.query(
+        `CREATE TRIGGER doomed BEFORE INSERT ON ${events} FOR EACH ROW EXECUTE FUNCTION "${db.env['DB_SCHEMA'] ?? 'public'}".doomed()`,
+      );
+    } else {
+      await opened.source.query(
+        `CREATE TRIGGER doomed BEFORE INSERT ON call_events WHEN NEW.call_id = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+      );
+    }
     try {
       await expect(store.writeEvents(failing)).rejects.toThrow('disk full');
     } finally {
-      opened.source.subscribers.splice(opened.source.subscribers.indexOf(failure), 1);
+      await opened.source.query(postgres ? `DROP TRIGGER doomed ON ${events}` : 'DROP TRIGGER doomed');
     }
     expect(await store.getCall('doomed')).toBeUndefined();
     expect(await store.getSession('doomed-sess')).toBeUndefined();
