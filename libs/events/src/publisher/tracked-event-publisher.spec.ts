@@ -10,6 +10,7 @@ import {
 import type { WardenEvent } from '../warden-event';
 import { EVENT_TYPES } from '../event-types';
 import { InProcessEventBus } from '../bus/in-process-event-bus.adapter';
+import type { BusStatus } from '../bus/event-bus.port';
 import { TrackedEventPublisher, type TrackedEventPublisherOptions } from './tracked-event-publisher';
 import { TRUNCATED_KEY } from './truncate-for-bus';
 
@@ -22,9 +23,16 @@ function event(data: JsonObject = {}, type: string = EVENT_TYPES.callStarted): W
   return { id: `e${seq}`, callId: 'call-1', type, at: new Date(0).toISOString(), instance: 'test', data };
 }
 
-function setup(options: Partial<TrackedEventPublisherOptions> = {}) {
+/** An in-process bus that reports itself as a serialising (Redis-like) bus, so events get bounded for it. */
+class SerialisingBus extends InProcessEventBus {
+  override status(): BusStatus {
+    return { ...super.status(), kind: 'redis' };
+  }
+}
+
+function setup(options: Partial<TrackedEventPublisherOptions> = {}, serialising = false) {
   const store = new MemoryConversationStore();
-  const bus = new InProcessEventBus();
+  const bus = serialising ? new SerialisingBus() : new InProcessEventBus();
   const onBus: WardenEvent[] = [];
   bus.subscribe((e) => onBus.push(e));
   const publisher = new TrackedEventPublisher(bus, store, {
@@ -192,8 +200,16 @@ describe('TrackedEventPublisher', () => {
     }
   });
 
-  it('sends large events truncated to the bus and whole to the store', async () => {
-    const { store, onBus, publisher } = setup({ batchSize: 10, maxBusEventBytes: 4096 });
+  it('passes events whole to an in-process bus (nothing is serialised)', async () => {
+    const { onBus, publisher } = setup({ batchSize: 10, maxBusEventBytes: 4096 });
+    const big = 'x'.repeat(50_000);
+    publisher.publish(event({ request: { messages: [{ role: 'user', content: big }] } }));
+    await publisher.flush();
+    expect(JSON.stringify(onBus[0])).toContain(big);
+  });
+
+  it('sends large events truncated to a serialising bus and whole to the store', async () => {
+    const { store, onBus, publisher } = setup({ batchSize: 10, maxBusEventBytes: 4096 }, true);
     const big = 'x'.repeat(50_000);
     publisher.publish(event({ request: { messages: [{ role: 'user', content: big }] }, small: 'kept' }));
     await publisher.flush();
