@@ -1,5 +1,4 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { INSTANCE_ID } from '../instance-id';
 import {
   ControlChannel,
@@ -8,8 +7,8 @@ import {
   type ControlMessage,
 } from './control-channel';
 import { ListenerSet } from './listener-set';
-import { closeRedis, openRedis, type RedisConnectionOptions } from './redis-connection';
-import { RedisSubscription } from './redis-subscription';
+import type { RedisConnectionOptions } from './redis-connection';
+import { parseMessage, RedisPubSub } from './redis-subscription';
 
 /** The Redis pub/sub channel of control messages. */
 export const CONTROL_CHANNEL = 'warden:control';
@@ -28,35 +27,28 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
   private readonly logger = new Logger('RedisControlChannel');
   private readonly listeners = new ListenerSet<ControlMessage>(this.logger, 'control');
   private readonly channel: string;
-  private readonly publisher: Redis;
-  private readonly subscription: RedisSubscription;
-  private closed = false;
+  private readonly pubSub: RedisPubSub;
 
   constructor(options: RedisControlChannelOptions) {
     super();
     this.channel = options.channel ?? CONTROL_CHANNEL;
     this.instanceId = options.instanceId ?? INSTANCE_ID;
-    this.publisher = openRedis(options, 'warden-control-pub', this.logger);
-    this.subscription = new RedisSubscription(
-      options,
-      this.channel,
-      'warden-control-sub',
-      this.logger,
-      (message) => this.receive(message),
+    this.pubSub = new RedisPubSub(options, this.channel, 'warden-control', this.logger, (message) =>
+      this.receive(message),
     );
   }
 
   /** Whether messages can be sent and received now (health). */
   get connected(): boolean {
-    return !this.closed && this.publisher.status === 'ready' && this.subscription.subscribed;
+    return this.pubSub.connected;
   }
 
   async broadcast(message: ControlMessage): Promise<void> {
-    if (this.closed || this.publisher.status !== 'ready') {
+    if (!this.pubSub.canPublish) {
       throw new Error('control channel unavailable: Redis is not connected');
     }
     try {
-      await this.publisher.publish(this.channel, JSON.stringify(message));
+      await this.pubSub.publish(JSON.stringify(message));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`control channel unavailable: Redis is not connected (${reason})`);
@@ -68,9 +60,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all([closeRedis(this.publisher), this.subscription.close()]);
+    await this.pubSub.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -78,13 +68,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
   }
 
   private receive(raw: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      parsed = undefined;
-    }
-    const result = controlMessageSchema.safeParse(parsed);
+    const result = controlMessageSchema.safeParse(parseMessage(raw));
     if (!result.success) {
       this.logger.warn(`ignoring a malformed message on ${this.channel}`);
       return;

@@ -1,12 +1,11 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { EventListener } from '../event-publisher.port';
 import { INSTANCE_ID } from '../instance-id';
 import type { WardenEvent } from '../warden-event';
 import { EventBus, type BusStatus } from './event-bus.port';
 import { ListenerSet } from './listener-set';
-import { closeRedis, openRedis, type RedisConnectionOptions } from './redis-connection';
-import { RedisSubscription } from './redis-subscription';
+import type { RedisConnectionOptions } from './redis-connection';
+import { parseMessage, RedisPubSub } from './redis-subscription';
 import { busMessageSchema } from './warden-event.schema';
 
 /** The Redis pub/sub channel of the live events (DESIGN.md §5). */
@@ -36,24 +35,17 @@ export class RedisEventBus extends EventBus implements OnApplicationShutdown {
   private readonly listeners = new ListenerSet<WardenEvent>(this.logger, 'event');
   private readonly channel: string;
   private readonly instanceId: string;
-  private readonly publisher: Redis;
-  private readonly subscription: RedisSubscription;
+  private readonly pubSub: RedisPubSub;
   private unsent = 0;
   private received = 0;
   private invalidLogged = false;
-  private closed = false;
 
   constructor(options: RedisEventBusOptions) {
     super();
     this.channel = options.channel ?? EVENTS_CHANNEL;
     this.instanceId = options.instanceId ?? INSTANCE_ID;
-    this.publisher = openRedis(options, 'warden-events-pub', this.logger);
-    this.subscription = new RedisSubscription(
-      options,
-      this.channel,
-      'warden-events-sub',
-      this.logger,
-      (message) => this.receive(message),
+    this.pubSub = new RedisPubSub(options, this.channel, 'warden-events', this.logger, (message) =>
+      this.receive(message),
     );
   }
 
@@ -63,12 +55,12 @@ export class RedisEventBus extends EventBus implements OnApplicationShutdown {
     const { messages, unserializable } = toMessages(events);
     this.unsent += unserializable;
     for (const { json, count } of messages) {
-      if (this.closed || this.publisher.status !== 'ready') {
+      if (!this.pubSub.canPublish) {
         this.unsent += count;
         continue;
       }
       try {
-        await this.publisher.publish(this.channel, json);
+        await this.pubSub.publish(json);
       } catch {
         // The connection's error handler has logged the outage; here we only count.
         this.unsent += count;
@@ -83,16 +75,14 @@ export class RedisEventBus extends EventBus implements OnApplicationShutdown {
   status(): BusStatus {
     return {
       kind: 'redis',
-      connected: !this.closed && this.publisher.status === 'ready' && this.subscription.subscribed,
+      connected: this.pubSub.connected,
       unsent: this.unsent,
       received: this.received,
     };
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await Promise.all([closeRedis(this.publisher), this.subscription.close()]);
+    await this.pubSub.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -100,13 +90,7 @@ export class RedisEventBus extends EventBus implements OnApplicationShutdown {
   }
 
   private receive(message: string): void {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(message);
-    } catch {
-      parsed = undefined;
-    }
-    const result = busMessageSchema.safeParse(parsed);
+    const result = busMessageSchema.safeParse(parseMessage(message));
     if (!result.success) {
       if (!this.invalidLogged) this.logger.warn(`ignoring a malformed message on ${this.channel}`);
       this.invalidLogged = true;

@@ -49,3 +49,55 @@ export class RedisSubscription {
     return closeRedis(this.client);
   }
 }
+
+/**
+ * The two connections of a Redis pub/sub adapter on one channel: a publisher (`<name>-pub`, opened first) and a
+ * {@link RedisSubscription} (`<name>-sub`). Once closed it neither publishes nor counts as connected.
+ */
+export class RedisPubSub {
+  private readonly publisher: Redis;
+  private readonly subscription: RedisSubscription;
+  private closed = false;
+
+  constructor(
+    options: RedisConnectionOptions,
+    private readonly channel: string,
+    name: string,
+    logger: Logger,
+    onMessage: (message: string) => void,
+  ) {
+    this.publisher = openRedis(options, `${name}-pub`, logger);
+    this.subscription = new RedisSubscription(options, channel, `${name}-sub`, logger, onMessage);
+  }
+
+  /** Whether a PUBLISH may be tried now (not closed, publisher ready). */
+  get canPublish(): boolean {
+    return !this.closed && this.publisher.status === 'ready';
+  }
+
+  /** Whether messages can be sent and received now. */
+  get connected(): boolean {
+    return this.canPublish && this.subscription.subscribed;
+  }
+
+  /** PUBLISHes one message on the channel; rejects when Redis fails. */
+  async publish(message: string): Promise<void> {
+    await this.publisher.publish(this.channel, message);
+  }
+
+  /** Closes both connections, once. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([closeRedis(this.publisher), this.subscription.close()]);
+  }
+}
+
+/** Parses a pub/sub message as JSON; `undefined` when it is not JSON (the schema check then rejects it). */
+export function parseMessage(raw: string): unknown {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return undefined;
+  }
+}
