@@ -1,6 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { In, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { In, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
 import { EVENT_TYPES } from '../event-types';
 import type { WardenEvent } from '../warden-event';
 import { bulkInsert } from './bulk-insert';

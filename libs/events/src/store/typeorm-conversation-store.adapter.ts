@@ -6,15 +6,11 @@ import {
   type OnModuleInit,
   Optional,
 } from '@nestjs/common';
+import { isConnectionError } from './connection-errors';
+import { StoreWriterThread } from './store-writer-thread';
 import { BatchWriter, chunks, IN_CHUNK, SUMMARY_COLUMNS, unique, uniqueStorable } from './batch-writer';
 import { InjectDataSource } from '@nestjs/typeorm';
-import {
-  Brackets,
-  type DataSource,
-  type EntityManager,
-  In,
-  type SelectQueryBuilder,
-} from 'typeorm';
+import { Brackets, type DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
 import {
   type CallFilter,
   type CallRecord,
@@ -70,6 +66,8 @@ export class TypeOrmConversationStore
 {
   private readonly logger = new Logger('ConversationStore');
   private readonly writer = new BatchWriter(this.logger);
+  /** Batches are written on a thread of their own when the database allows a second connection. */
+  private readonly thread: StoreWriterThread | undefined;
   private readonly connection: StoreConnection;
   private readonly pingTimeoutMs: number;
   /** Writes (batches, purges) of this replica run one at a time: SQLite has one connection, PG fewer deadlocks. */
@@ -81,6 +79,7 @@ export class TypeOrmConversationStore
     @Optional() @Inject(STORE_TIMINGS) timings?: Partial<StoreTimings>,
   ) {
     super();
+    this.thread = StoreWriterThread.create(cfg);
     const resolved = { ...DEFAULT_STORE_TIMINGS, ...timings };
     this.pingTimeoutMs = resolved.pingTimeoutMs;
     this.connection = new StoreConnection(
@@ -114,13 +113,16 @@ export class TypeOrmConversationStore
   async close(): Promise<void> {
     await this.connection.close();
     await this.writes;
+    await this.thread?.close();
   }
 
   async writeEvents(events: readonly WardenEvent[]): Promise<void> {
     const batch = uniqueStorable(events);
     if (batch.length === 0) return;
     await this.serialize(async () => {
+      // Throws StoreUnavailableError until connected and migrated, so the writer thread only ever sees a ready schema.
       const source = this.connection.dataSource();
+      if (this.thread !== undefined) return this.thread.write(batch);
       try {
         await source.transaction((em) => this.writer.apply(em, batch));
       } catch (error) {
@@ -313,36 +315,6 @@ export class TypeOrmConversationStore
       }
     }
   }
-}
-
-/** Socket errors and PostgreSQL connection-class SQLSTATEs (08xxx, 57P0x: server shutting down or restarting). */
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-]);
-const CONNECTION_MESSAGE =
-  /connection terminated|timeout exceeded when trying to connect|client has encountered a connection error/i;
-
-/** Whether a failure means the database is unreachable (worth a retry later) rather than a bad write. */
-function isConnectionError(error: unknown): boolean {
-  // Duck-typed: errors from node's sockets do not pass `instanceof Error` inside jest's sandbox.
-  let current: unknown = error;
-  for (let depth = 0; depth < 3 && typeof current === 'object' && current !== null; depth++) {
-    const { code, message, driverError, cause } = current as {
-      code?: unknown;
-      message?: unknown;
-      driverError?: unknown;
-      cause?: unknown;
-    };
-    if (typeof code === 'string' && (CONNECTION_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
-    if (typeof message === 'string' && CONNECTION_MESSAGE.test(message)) return true;
-    current = driverError ?? cause;
-  }
-  return false;
 }
 
 function messageOf(error: unknown): string {

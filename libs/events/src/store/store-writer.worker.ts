@@ -1,0 +1,39 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { BatchWriter } from './batch-writer';
+import { isConnectionError } from './connection-errors';
+import { buildDataSourceOptions, STORE_ENTITIES } from './store-options';
+import type { WriteReply, WriteRequest, WriterInit } from './store-writer.protocol';
+
+/**
+ * The history writer thread: its own connection to the database (the main thread keeps one for reads, migrations
+ * and retention), applying the batches it is sent one at a time, so TypeORM and SQLite work never runs on the event
+ * loop that serves calls. The database schema is migrated by the main thread before the first batch is sent.
+ */
+const port = parentPort;
+if (port === null) throw new Error('store-writer.worker must run in a worker thread');
+const { cfg } = workerData as WriterInit;
+const source = new DataSource({ ...buildDataSourceOptions(cfg), entities: STORE_ENTITIES });
+const writer = new BatchWriter(new Logger('StoreWriter'));
+let queue: Promise<void> = Promise.resolve();
+
+async function write(request: WriteRequest): Promise<WriteReply> {
+  try {
+    if (!source.isInitialized) await source.initialize();
+    await source.transaction((em) => writer.apply(em, request.events));
+    return { id: request.id, ok: true };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      id: request.id,
+      ok: false,
+      message,
+      unavailable: isConnectionError(error) || !source.isInitialized,
+    };
+  }
+}
+
+port.on('message', (request: WriteRequest) => {
+  queue = queue.then(async () => port.postMessage(await write(request)));
+});
