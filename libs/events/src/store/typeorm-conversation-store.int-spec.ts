@@ -712,6 +712,10 @@ describe('TypeOrmConversationStore resilience (PostgreSQL)', () => {
     const db = postgresDatabase();
     const [one, two] = await Promise.all([open(db.env), open(db.env)]);
     try {
+      // The second replica waits for the first one's migration lock: under load that can outlast the 3 s startup wait.
+      for (let i = 0; i < 200 && !(one?.store.isConnected && two?.store.isConnected); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       expect(one?.store.isConnected && two?.store.isConnected).toBe(true);
       const batches = (offset: number): WardenEvent[] =>
         Array.from({ length: 20 }, (_, i) =>

@@ -1,69 +1,38 @@
 import fc from 'fast-check';
 import {
-  AnthropicStreamValidator,
   MessageAssembler,
-  messageToEvents,
+  AnthropicStreamValidator,
   type AnthropicContentBlock,
   type AnthropicResponse,
-  type AnthropicStreamEvent,
   type JsonObject,
 } from '@warden/llm';
 import type { Policy } from '../core/policy';
-import type { CallInfo } from '../core/policy-context';
 import { PolicyConfigException } from '../registry/policy-config.exception';
 import { PolicyRegistry } from '../registry/policy-registry';
-import { PolicyChain } from '../runtime/policy-chain';
 import { PolicyTimings } from '../runtime/policy-timings';
+import { PolicyChain } from '../runtime/policy-chain';
+import {
+  assistantMessage,
+  callInfo,
+  chainOf,
+  chunkedEvents,
+  runStream,
+  runWhole,
+  type SeenEvent,
+  type StreamRun,
+} from '../testing/policy-test-kit';
 import { DEFAULT_BLOCK_MESSAGE, regexBlockPolicyType } from './regex-block.policy';
 import { stringReplacePolicyType } from './string-replace.policy';
 
 const NUM_RUNS = 300;
 const TEMPLATE = '[blocked {pattern}: {match}]';
 
-interface SeenEvent {
-  type: string;
-  data: JsonObject;
-}
-
-interface Run {
-  message: AnthropicResponse;
-  deltas: string[];
-  events: SeenEvent[];
-}
-
-function callInfo(): CallInfo {
-  return {
-    callId: 'call_1',
-    sessionId: 'session_1',
-    keyId: undefined,
-    clientFormat: 'anthropic',
-    upstreamFormat: 'openai',
-    model: 'm',
-    stream: true,
-    originalRequest: {},
-    signal: new AbortController().signal,
-  };
-}
-
 function policyOf(options: unknown): Policy {
   return regexBlockPolicyType.create(regexBlockPolicyType.options.parse(options), { name: 'x' });
 }
 
-function chainOf(policy: Policy): PolicyChain {
-  return new PolicyChain([policy], { maxBufferBytes: 1 << 20, timings: new PolicyTimings() });
-}
-
 function message(content: AnthropicContentBlock[], stopReason = 'tool_use'): AnthropicResponse {
-  return {
-    id: 'msg_1',
-    type: 'message',
-    role: 'assistant',
-    model: 'm',
-    content,
-    stop_reason: stopReason,
-    stop_sequence: null,
-    usage: { input_tokens: 1, output_tokens: 2 },
-  };
+  return assistantMessage(content, stopReason, { input_tokens: 1, output_tokens: 2 });
 }
 
 const text = (value: string): AnthropicContentBlock => ({ type: 'text', text: value });
@@ -74,61 +43,12 @@ const tool = (id: string, input: JsonObject, name = 'sql'): AnthropicContentBloc
   input,
 });
 
-/** The canonical events of `msg` with every text delta cut into pieces of the given sizes (cycled). */
-function chunkedEvents(msg: AnthropicResponse, sizes: readonly number[]): AnthropicStreamEvent[] {
-  const out: AnthropicStreamEvent[] = [];
-  let k = 0;
-  for (const event of messageToEvents(msg)) {
-    if (event.type !== 'content_block_delta' || event.delta.type !== 'text_delta') {
-      out.push(event);
-      continue;
-    }
-    const value = String(event.delta.text);
-    for (let i = 0; i < value.length;) {
-      const size = sizes[k++ % sizes.length] ?? 1;
-      out.push({ ...event, delta: { type: 'text_delta', text: value.slice(i, i + size) } });
-      i += size;
-    }
-  }
-  return out;
-}
-
-async function runStream(policy: Policy, events: AnthropicStreamEvent[]): Promise<Run> {
-  const seen: SeenEvent[] = [];
-  const transform = chainOf(policy)
-    .begin(callInfo(), (type, data) => seen.push({ type, data }))
-    .streamTransform();
-  const validator = new AnthropicStreamValidator();
-  const assembler = new MessageAssembler();
-  const deltas: string[] = [];
-  const accept = (out: AnthropicStreamEvent[]) => {
-    for (const event of out) {
-      validator.check(event);
-      assembler.push(event);
-      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
-        deltas.push(String(event.delta.text));
-      }
-    }
-  };
-  for (const event of events) accept(await transform.push(event));
-  accept(await transform.end());
-  expect(validator.finished).toBe(true);
-  return { message: assembler.message, deltas, events: seen };
-}
-
-async function runWhole(
+/** Streams (chunked) and runs whole; checks they agree; returns the streamed run. */
+async function both(
   policy: Policy,
   msg: AnthropicResponse,
-): Promise<{ message: AnthropicResponse; events: SeenEvent[] }> {
-  const seen: SeenEvent[] = [];
-  const out = await chainOf(policy)
-    .begin(callInfo(), (type, data) => seen.push({ type, data }))
-    .transformMessage(structuredClone(msg));
-  return { message: out, events: seen };
-}
-
-/** Streams (chunked) and runs whole; checks they agree; returns the streamed run. */
-async function both(policy: Policy, msg: AnthropicResponse, sizes: readonly number[] = [1]): Promise<Run> {
+  sizes: readonly number[] = [1],
+): Promise<StreamRun> {
   const streamed = await runStream(policy, chunkedEvents(msg, sizes));
   const whole = await runWhole(policy, msg);
   expect(whole.message).toEqual(streamed.message);
@@ -142,7 +62,7 @@ describe('regex-block', () => {
 
     it('answers directly with the filled message when any request text matches', async () => {
       const seen: SeenEvent[] = [];
-      const outcome = await chainOf(policy)
+      const outcome = await chainOf([policy])
         .begin(callInfo(), (type, data) => seen.push({ type, data }))
         .onRequest({
           format: 'anthropic',
@@ -180,11 +100,11 @@ describe('regex-block', () => {
           { role: 'user', content: 'rm file' },
         ],
       };
-      const outcome = await chainOf(policy)
+      const outcome = await chainOf([policy])
         .begin(callInfo(), () => undefined)
         .onRequest({ format: 'openai', body });
       expect(outcome).toEqual({ action: 'forward', request: body, rewritten: false });
-      const hit = await chainOf(policy)
+      const hit = await chainOf([policy])
         .begin(callInfo(), () => undefined)
         .onRequest({ format: 'openai', body: { messages: [{ role: 'user', content: 'please RM -rf /' }] } });
       expect(hit).toMatchObject({ action: 'respond', text: '[blocked rm\\s+-rf: RM -rf]' });
@@ -273,7 +193,7 @@ describe('regex-block', () => {
     it('streams unmatched text holding back at most twice maxMatchLength characters', async () => {
       const long = 'harmless words only; '.repeat(10);
       const events = chunkedEvents(message([text(long)], 'end_turn'), [1]);
-      const transform = chainOf(policy)
+      const transform = chainOf([policy])
         .begin(callInfo(), () => undefined)
         .streamTransform();
       let received = 0;

@@ -1,121 +1,32 @@
 import fc from 'fast-check';
 import {
-  AnthropicStreamValidator,
-  MessageAssembler,
   messageToEvents,
   type AnthropicContentBlock,
   type AnthropicResponse,
   type AnthropicStreamEvent,
-  type JsonObject,
 } from '@warden/llm';
 import type { Policy } from '../core/policy';
-import type { CallInfo } from '../core/policy-context';
 import { PolicyConfigException } from '../registry/policy-config.exception';
 import { PolicyRegistry } from '../registry/policy-registry';
-import { PolicyChain } from '../runtime/policy-chain';
-import { PolicyTimings } from '../runtime/policy-timings';
+import {
+  assistantMessage,
+  callInfo,
+  chainOf,
+  chunkedEvents,
+  runStream,
+  runWhole,
+  type SeenEvent,
+} from '../testing/policy-test-kit';
 import { expandReplacement, StreamScanner, stringReplacePolicyType } from './string-replace.policy';
 
 const NUM_RUNS = 300;
-
-interface SeenEvent {
-  type: string;
-  data: JsonObject;
-}
-
-interface Run {
-  message: AnthropicResponse;
-  /** The text of each text delta of the output, in order. */
-  deltas: string[];
-  events: SeenEvent[];
-}
-
-function callInfo(): CallInfo {
-  return {
-    callId: 'call_1',
-    sessionId: 'session_1',
-    keyId: undefined,
-    clientFormat: 'anthropic',
-    upstreamFormat: 'anthropic',
-    model: 'm',
-    stream: true,
-    originalRequest: {},
-    signal: new AbortController().signal,
-  };
-}
 
 function policyOf(options: unknown): Policy {
   return stringReplacePolicyType.create(stringReplacePolicyType.options.parse(options), { name: 'x' });
 }
 
-function chainOf(policy: Policy): PolicyChain {
-  return new PolicyChain([policy], { maxBufferBytes: 1 << 20, timings: new PolicyTimings() });
-}
-
 function message(content: AnthropicContentBlock[]): AnthropicResponse {
-  return {
-    id: 'msg_1',
-    type: 'message',
-    role: 'assistant',
-    model: 'm',
-    content,
-    stop_reason: 'end_turn',
-    stop_sequence: null,
-    usage: { input_tokens: 1, output_tokens: 2 },
-  };
-}
-
-/** The canonical events of `msg` with every text delta cut into pieces of the given sizes (cycled). */
-function chunkedEvents(msg: AnthropicResponse, sizes: readonly number[]): AnthropicStreamEvent[] {
-  const out: AnthropicStreamEvent[] = [];
-  let k = 0;
-  for (const event of messageToEvents(msg)) {
-    if (event.type !== 'content_block_delta' || event.delta.type !== 'text_delta') {
-      out.push(event);
-      continue;
-    }
-    const text = String(event.delta.text);
-    for (let i = 0; i < text.length;) {
-      const size = sizes[k++ % sizes.length] ?? 1;
-      out.push({ ...event, delta: { type: 'text_delta', text: text.slice(i, i + size) } });
-      i += size;
-    }
-  }
-  return out;
-}
-
-/** Streams `events` through a one-policy chain, validating every output event. */
-async function runStream(policy: Policy, events: AnthropicStreamEvent[]): Promise<Run> {
-  const seen: SeenEvent[] = [];
-  const transform = chainOf(policy)
-    .begin(callInfo(), (type, data) => seen.push({ type, data }))
-    .streamTransform();
-  const validator = new AnthropicStreamValidator();
-  const assembler = new MessageAssembler();
-  const deltas: string[] = [];
-  const accept = (out: AnthropicStreamEvent[]) => {
-    for (const event of out) {
-      validator.check(event);
-      assembler.push(event);
-      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
-        deltas.push(String(event.delta.text));
-    }
-  };
-  for (const event of events) accept(await transform.push(event));
-  accept(await transform.end());
-  expect(validator.finished).toBe(true);
-  return { message: assembler.message, deltas, events: seen };
-}
-
-async function runWhole(
-  policy: Policy,
-  msg: AnthropicResponse,
-): Promise<{ message: AnthropicResponse; events: SeenEvent[] }> {
-  const seen: SeenEvent[] = [];
-  const out = await chainOf(policy)
-    .begin(callInfo(), (type, data) => seen.push({ type, data }))
-    .transformMessage(structuredClone(msg));
-  return { message: out, events: seen };
+  return assistantMessage(content, 'end_turn', { input_tokens: 1, output_tokens: 2 });
 }
 
 interface RuleSpec {
@@ -224,7 +135,7 @@ describe('string-replace', () => {
   it('rewrites request text in both formats when the scope includes request', async () => {
     const policy = policyOf({ rules: [{ match: 'secret', replace: '[redacted]' }], scope: ['request'] });
     const seen: SeenEvent[] = [];
-    const run = chainOf(policy).begin(callInfo(), (type, data) => seen.push({ type, data }));
+    const run = chainOf([policy]).begin(callInfo(), (type, data) => seen.push({ type, data }));
     const anthropic = await run.onRequest({
       format: 'anthropic',
       body: {
@@ -241,13 +152,13 @@ describe('string-replace', () => {
       },
     });
     expect(seen).toEqual([{ type: 'policy.x.replaced', data: { scope: 'request', count: 3 } }]);
-    const openai = await chainOf(policy)
+    const openai = await chainOf([policy])
       .begin(callInfo(), () => undefined)
       .onRequest({ format: 'openai', body: { messages: [{ role: 'system', content: 'a secret' }] } });
     expect(openai).toMatchObject({ request: { messages: [{ role: 'system', content: 'a [redacted]' }] } });
     const untouched = { format: 'openai' as const, body: { messages: [{ role: 'user', content: 'hello' }] } };
     expect(
-      await chainOf(policy)
+      await chainOf([policy])
         .begin(callInfo(), () => undefined)
         .onRequest(untouched),
     ).toEqual({
@@ -256,7 +167,7 @@ describe('string-replace', () => {
       rewritten: false,
     });
     // Response scope off: no response hooks at all, the stream stays on the pass-through path.
-    expect(chainOf(policy).hasResponseHooks).toBe(false);
+    expect(chainOf([policy]).hasResponseHooks).toBe(false);
   });
 
   it('holds at most twice maxMatchLength characters for a regex rule', async () => {
@@ -265,7 +176,7 @@ describe('string-replace', () => {
     const msg = message([{ type: 'text', text }]);
     const events = chunkedEvents(msg, [1]);
     const seen: string[] = [];
-    const transform = chainOf(policy)
+    const transform = chainOf([policy])
       .begin(callInfo(), () => undefined)
       .streamTransform();
     let received = 0;

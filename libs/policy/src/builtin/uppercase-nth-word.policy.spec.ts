@@ -1,42 +1,20 @@
 import fc from 'fast-check';
 import {
-  AnthropicStreamValidator,
-  MessageAssembler,
   messageToEvents,
   type AnthropicContentBlock,
   type AnthropicResponse,
   type AnthropicStreamEvent,
 } from '@warden/llm';
 import type { Policy } from '../core/policy';
-import type { CallInfo } from '../core/policy-context';
 import { PolicyConfigException } from '../registry/policy-config.exception';
 import { PolicyRegistry } from '../registry/policy-registry';
-import { PolicyChain } from '../runtime/policy-chain';
-import { PolicyTimings } from '../runtime/policy-timings';
+import { assistantMessage, chunkedEvents, runStream, runWhole } from '../testing/policy-test-kit';
 import { uppercaseNthWordPolicyType } from './uppercase-nth-word.policy';
 
 const NUM_RUNS = 300;
 
-function callInfo(): CallInfo {
-  return {
-    callId: 'call_1',
-    sessionId: 'session_1',
-    keyId: undefined,
-    clientFormat: 'openai',
-    upstreamFormat: 'anthropic',
-    model: 'm',
-    stream: true,
-    originalRequest: {},
-    signal: new AbortController().signal,
-  };
-}
-
 function policyOf(options: unknown): Policy {
   return uppercaseNthWordPolicyType.create(uppercaseNthWordPolicyType.options.parse(options), { name: 'x' });
-}
-
-function chainOf(policy: Policy): PolicyChain {
-  return new PolicyChain([policy], { maxBufferBytes: 1 << 20, timings: new PolicyTimings() });
 }
 
 const text = (value: string): AnthropicContentBlock => ({ type: 'text', text: value });
@@ -47,65 +25,7 @@ const textDelta = (value: string): AnthropicStreamEvent => ({
 });
 
 function message(content: AnthropicContentBlock[]): AnthropicResponse {
-  return {
-    id: 'msg_1',
-    type: 'message',
-    role: 'assistant',
-    model: 'm',
-    content,
-    stop_reason: 'tool_use',
-    stop_sequence: null,
-    usage: { input_tokens: 1, output_tokens: 2 },
-  };
-}
-
-/** The canonical events of `msg` with every text and thinking delta cut into pieces of the given sizes (cycled). */
-function chunkedEvents(msg: AnthropicResponse, sizes: readonly number[]): AnthropicStreamEvent[] {
-  const out: AnthropicStreamEvent[] = [];
-  let k = 0;
-  for (const event of messageToEvents(msg)) {
-    if (event.type !== 'content_block_delta' || event.delta.type !== 'text_delta') {
-      out.push(event);
-      continue;
-    }
-    const text = String(event.delta.text);
-    for (let i = 0; i < text.length;) {
-      const size = sizes[k++ % sizes.length] ?? 1;
-      out.push({ ...event, delta: { type: 'text_delta', text: text.slice(i, i + size) } });
-      i += size;
-    }
-  }
-  return out;
-}
-
-async function runStream(
-  policy: Policy,
-  events: AnthropicStreamEvent[],
-): Promise<{ message: AnthropicResponse; deltas: string[] }> {
-  const transform = chainOf(policy)
-    .begin(callInfo(), () => undefined)
-    .streamTransform();
-  const validator = new AnthropicStreamValidator();
-  const assembler = new MessageAssembler();
-  const deltas: string[] = [];
-  const accept = (out: AnthropicStreamEvent[]) => {
-    for (const event of out) {
-      validator.check(event);
-      assembler.push(event);
-      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
-        deltas.push(String(event.delta.text));
-    }
-  };
-  for (const event of events) accept(await transform.push(event));
-  accept(await transform.end());
-  expect(validator.finished).toBe(true);
-  return { message: assembler.message, deltas };
-}
-
-async function runWhole(policy: Policy, msg: AnthropicResponse): Promise<AnthropicResponse> {
-  return chainOf(policy)
-    .begin(callInfo(), () => undefined)
-    .transformMessage(structuredClone(msg));
+  return assistantMessage(content, 'tool_use', { input_tokens: 1, output_tokens: 2 });
 }
 
 /** Every n-th word of the texts (counted across them) uppercased. */
@@ -166,13 +86,16 @@ describe('uppercase-nth-word', () => {
       { type: 'tool_use', id: 'toolu_1', name: 'bash', input: { command: 'ls -la x' } },
       { type: 'text', text: 'D e' },
     ]);
-    expect(await runWhole(policy, msg)).toEqual(run.message);
+    expect((await runWhole(policy, msg)).message).toEqual(run.message);
   });
 
   it('keeps state per call: two calls of the same policy count separately', async () => {
     const policy = policyOf({ n: 2 });
     const msg = message([{ type: 'text', text: 'a b c' }]);
-    const [first, second] = await Promise.all([runWhole(policy, msg), runWhole(policy, msg)]);
+    const [{ message: first }, { message: second }] = await Promise.all([
+      runWhole(policy, msg),
+      runWhole(policy, msg),
+    ]);
     expect(first.content).toEqual([{ type: 'text', text: 'a B c' }]);
     expect(second.content).toEqual(first.content);
   });
@@ -216,7 +139,7 @@ describe('uppercase-nth-word', () => {
             { type: 'tool_use', id: 'toolu_1', name: 'bash', input: { command: 'a b c' } },
             ...(b === '' ? [] : [{ type: 'text', text: b }]),
           ]);
-          expect(await runWhole(policy, msg)).toEqual(streamed.message);
+          expect((await runWhole(policy, msg)).message).toEqual(streamed.message);
         },
       ),
       { numRuns: NUM_RUNS },

@@ -9,7 +9,13 @@ import {
   readRulesJudgement,
   rulesSystemPrompt,
 } from './llm-rules.policy';
-import { assistantMessage, runStreaming, runWhole, withoutLatency, type PolicyRun } from './test/policy-run';
+import {
+  assistantMessage,
+  runStreaming,
+  runWhole,
+  withoutLatency,
+  type PolicyRun,
+} from '../testing/policy-test-kit';
 
 const text = (value: string): AnthropicContentBlock => ({ type: 'text', text: value });
 const RULES = ['Never recommend destructive shell commands.', 'Be polite.'];

@@ -26,7 +26,7 @@ import {
   withoutLatency,
   type PolicyRun,
   type SeenEvent,
-} from './test/policy-run';
+} from '../testing/policy-test-kit';
 
 const text = (value: string): AnthropicContentBlock => ({ type: 'text', text: value });
 const tool = (id: string, name: string, input: Record<string, unknown>): AnthropicContentBlock => ({
