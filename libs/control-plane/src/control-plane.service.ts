@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
 import { type ConfigType } from '@nestjs/config';
 import { EVENT_TYPES, EventPublisher, INSTANCE_ID } from '@warden/events';
 import {
@@ -43,6 +44,9 @@ import { createClientSink, TranscodingRelay } from './stream/transcoding-relay';
 
 /** Response header carrying the gateway's id of the call. */
 export const CALL_ID_HEADER = 'x-warden-call-id';
+
+/** The tracer of calls (OpenTelemetry API: a no-op until a tracer provider is registered). */
+const TRACER = trace.getTracer('warden');
 
 /** Abort reason once a call is over: releases anything still tied to its signal. */
 const CALL_FINISHED = 'call finished';
@@ -137,20 +141,30 @@ export class ControlPlaneService {
       this.active--;
       // Whatever still waits on this call (a judge after an upstream error event) stops now.
       ctx.abort(CALL_FINISHED);
+      for (const [policy, ms] of run.spentMs()) ctx.span.setAttribute(`warden.policy.${policy}.ms`, ms);
+      ctx.span.end();
     }
   }
 
   /** Forwards `POST /v1/messages/count_tokens` to a provider that speaks the Anthropic API. */
   async countTokens(call: IncomingCall, res: ServerResponse): Promise<void> {
     const ctx = this.createContext(call, res);
-    if (ctx.upstreamFormat !== 'anthropic') {
-      throw new GatewayException(
-        GatewayErrorCode.InvalidRequest,
-        `count_tokens is only available for models served over the Anthropic API; ${call.model} is not`,
-        { param: 'model' },
-      );
+    try {
+      if (ctx.upstreamFormat !== 'anthropic') {
+        throw new GatewayException(
+          GatewayErrorCode.InvalidRequest,
+          `count_tokens is only available for models served over the Anthropic API; ${call.model} is not`,
+          { param: 'model' },
+        );
+      }
+      await this.forwardCountTokens(ctx, res);
+    } finally {
+      ctx.span.end();
     }
-    const body = this.upstreamBody(ctx, call.request, false);
+  }
+
+  private async forwardCountTokens(ctx: CallContext, res: ServerResponse): Promise<void> {
+    const body = this.upstreamBody(ctx, ctx.request, false);
     const upstream = await this.send(ctx, body.payload, 'count-tokens');
     const data = await this.readWhole(upstream, MAX_ERROR_BODY_BYTES);
     res.writeHead(upstream.status, {
@@ -184,6 +198,15 @@ export class ControlPlaneService {
       abort: (reason: unknown) => {
         if (!controller.signal.aborted) controller.abort(reason);
       },
+      span: TRACER.startSpan('warden.call', {
+        attributes: {
+          'warden.call_id': callId,
+          'warden.model': call.model,
+          'warden.provider': route.provider.name,
+          'warden.client_format': call.clientFormat,
+          'warden.stream': call.stream,
+        },
+      }),
       startedAt: performance.now(),
     };
     res.once('close', () => {

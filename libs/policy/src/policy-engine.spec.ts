@@ -1,3 +1,4 @@
+import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ function callInfo(): CallInfo {
     stream: false,
     originalRequest: {},
     signal: new AbortController().signal,
+    span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
   };
 }
 

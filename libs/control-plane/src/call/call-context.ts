@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Span } from '@opentelemetry/api';
 import type { JsonObject, WireFormat } from '@warden/llm';
 import type { Credential, ResolvedRoute } from '@warden/upstream';
 
@@ -39,6 +40,8 @@ export interface CallContext extends IncomingCall {
   readonly signal: AbortSignal;
   /** Aborts the call (client gone, deadline, protocol violation); the reason is kept on the signal. */
   abort(reason: unknown): void;
+  /** The call's trace span (no-op unless tracing is configured); ended when the call is over. */
+  readonly span: Span;
   /** `performance.now()` when the call arrived. */
   readonly startedAt: number;
 }

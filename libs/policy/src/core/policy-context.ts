@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { JsonObject, WireFormat } from '@warden/llm';
 
 /** Facts about one call, shared by every policy of the chain. */
@@ -14,6 +15,8 @@ export interface CallInfo {
   readonly originalRequest: JsonObject;
   /** Fires when the client goes away or the call is aborted: stop waiting (judges pass it to their fetch). */
   readonly signal: AbortSignal;
+  /** The call's trace span (a no-op unless tracing is configured); each policy's time is recorded on it. */
+  readonly span: Span;
 }
 
 /** Receives policy events: `type` is `policy.<name>.<action>`. */
@@ -44,6 +47,7 @@ export class CallPolicyContext implements PolicyContext {
   readonly stream: boolean;
   readonly originalRequest: JsonObject;
   readonly signal: AbortSignal;
+  readonly span: Span;
 
   constructor(
     call: CallInfo,
@@ -59,6 +63,7 @@ export class CallPolicyContext implements PolicyContext {
     this.stream = call.stream;
     this.originalRequest = call.originalRequest;
     this.signal = call.signal;
+    this.span = call.span;
   }
 
   state<T>(init: () => T): T {

@@ -1,3 +1,4 @@
+import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -22,6 +23,7 @@ function callInfo(): CallInfo {
     stream: true,
     originalRequest: {},
     signal: new AbortController().signal,
+    span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
   };
 }
 

@@ -1,3 +1,4 @@
+import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { messageToEvents, type AnthropicResponse, type AnthropicStreamEvent } from '@warden/llm';
 import type { Policy } from '../core/policy';
 import { CallPolicyContext, type CallInfo } from '../core/policy-context';
@@ -14,6 +15,7 @@ const call: CallInfo = {
   stream: true,
   originalRequest: {},
   signal: new AbortController().signal,
+  span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
 };
 
 function message(text: string): AnthropicResponse {

@@ -1,3 +1,4 @@
+import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import fc from 'fast-check';
 import {
   AnthropicStreamValidator,
@@ -31,6 +32,7 @@ function callInfo(): CallInfo {
     stream: true,
     originalRequest: {},
     signal: new AbortController().signal,
+    span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
   };
 }
 

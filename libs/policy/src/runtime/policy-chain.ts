@@ -50,6 +50,8 @@ export class PolicyChain {
 /** One call's pass through a chain: the per-call contexts live here and are dropped with it. */
 export class ChainRun {
   private readonly contexts: CallPolicyContext[];
+  /** Milliseconds spent in each policy on this call (recorded on the call's span when it ends). */
+  private readonly spent = new Map<string, number>();
 
   constructor(
     readonly chain: PolicyChain,
@@ -58,6 +60,16 @@ export class ChainRun {
     private readonly options: ChainOptions,
   ) {
     this.contexts = chain.policies.map((p) => new CallPolicyContext(call, p.name, sink));
+  }
+
+  /** Time spent in each policy so far on this call, in ms. */
+  spentMs(): ReadonlyMap<string, number> {
+    return this.spent;
+  }
+
+  private observe(policy: string, ms: number): void {
+    this.options.timings.observe(policy, ms);
+    this.spent.set(policy, (this.spent.get(policy) ?? 0) + ms);
   }
 
   /** Runs the request hooks in order; the first `respond` or `reject` ends the phase. */
@@ -76,7 +88,7 @@ export class ChainRun {
       } catch (error) {
         throw new PolicyFailure(policy.name, 'onRequest', error);
       } finally {
-        this.options.timings.observe(policy.name, performance.now() - started);
+        this.observe(policy.name, performance.now() - started);
       }
       if (verdict === undefined || verdict.action === 'forward') {
         if (verdict?.request !== undefined) body = verdict.request;
@@ -93,7 +105,7 @@ export class ChainRun {
     for (const [i, policy] of this.chain.policies.entries()) {
       if (!hasResponseHooks(policy)) continue;
       const ctx = this.contexts[i] as CallPolicyContext;
-      stages.push(timed(policy.name, this.transformFor(policy, ctx), this.options.timings));
+      stages.push(timed(policy.name, this.transformFor(policy, ctx), (name, ms) => this.observe(name, ms)));
     }
     if (stages.length === 0) return PASS_THROUGH;
     return stages.length === 1 ? (stages[0] as StreamTransform) : new ComposedTransform(stages);
@@ -116,7 +128,7 @@ export class ChainRun {
       } catch (error) {
         throw error instanceof PolicyFailure ? error : new PolicyFailure(policy.name, 'onResponse', error);
       } finally {
-        this.options.timings.observe(policy.name, performance.now() - started);
+        this.observe(policy.name, performance.now() - started);
       }
     }
     return current;
@@ -160,15 +172,19 @@ async function assemble(
 }
 
 /** Measures each push/end of one policy's transform (until resolution when it waits). */
-function timed(name: string, inner: StreamTransform, timings: PolicyTimings): StreamTransform {
+function timed(
+  name: string,
+  inner: StreamTransform,
+  observe: (name: string, ms: number) => void,
+): StreamTransform {
   const measure = (fn: () => AnthropicStreamEvent[] | Promise<AnthropicStreamEvent[]>) => {
     const started = performance.now();
     const out = fn();
     if (!isPromise(out)) {
-      timings.observe(name, performance.now() - started);
+      observe(name, performance.now() - started);
       return out;
     }
-    return out.finally(() => timings.observe(name, performance.now() - started));
+    return out.finally(() => observe(name, performance.now() - started));
   };
   return { push: (event) => measure(() => inner.push(event)), end: () => measure(() => inner.end()) };
 }

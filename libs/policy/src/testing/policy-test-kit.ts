@@ -1,3 +1,4 @@
+import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import {
   AnthropicStreamValidator,
   MessageAssembler,
@@ -45,6 +46,7 @@ export function callInfo(overrides: Partial<CallInfo> = {}): CallInfo {
     stream: true,
     originalRequest: {},
     signal: new AbortController().signal,
+    span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
     ...overrides,
   };
 }
