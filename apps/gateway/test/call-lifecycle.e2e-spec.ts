@@ -88,7 +88,8 @@ describe('per-call state is released on every path', () => {
           return 'ok';
         }
         const stream = i % 200 === 6;
-        const res = await openai(script({ ttftMs: 1000 }), stream);
+        // The upstream would answer after 10 s; the gateway gives up after 200 ms (a wide margin for a loaded CI box).
+        const res = await openai(script({ ttftMs: 10_000 }), stream);
         const text = await res.text();
         // A 504 when no response header came in time; once a stream's headers were sent, an in-band timeout error.
         const inBand = stream && res.status === 200 && text.includes('upstream_timeout');
