@@ -112,7 +112,7 @@ describe('policies while streaming', () => {
   beforeAll(async () => {
     gw = await startTestGateway({
       POLICY_PLUGIN_DIR: TEST_PLUGIN_DIR,
-      POLICY_CONFIG: writePolicyConfig([{ type: 'test-faults', options: { holdMs: 450 } }]),
+      POLICY_CONFIG: writePolicyConfig([{ type: 'test-faults', options: { holdMs: 1000 } }]),
       STREAM_KEEPALIVE_MS: '100',
     });
   });

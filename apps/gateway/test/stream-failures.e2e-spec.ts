@@ -109,7 +109,7 @@ describe('streaming failures end cleanly in the client protocol', () => {
   it('times out a stream whose first token never comes, with an in-protocol error', async () => {
     const slow = await startTestGateway({ FIRST_TOKEN_TIMEOUT_MS: '200' }, gw.mock);
     try {
-      const { path, ...init } = streamRequest('openai', 'gpt-test', { ttftMs: 2000 });
+      const { path, ...init } = streamRequest('openai', 'gpt-test', { ttftMs: 10_000 });
       const res = await fetch(`${slow.url}${path}`, init);
       const text = await res.text();
       // The mock sends headers only with the first byte, so this is a 504 before any SSE, in the OpenAI shape.
