@@ -54,6 +54,16 @@ describe('built-in policies through the gateway', () => {
     expect(text).toBe('First uv add x.');
   });
 
+  it('keeps the upstream OpenAI response fields when a policy rewrites a same-format whole response', async () => {
+    const res = await openai.chat.completions.create({
+      model: 'gpt-test',
+      messages: [{ role: 'user', content: script({ text: 'Try pip install x.' }) }],
+    });
+    expect(res.choices[0]?.message.content).toBe('Try uv add x.');
+    expect(res.id).toMatch(/^chatcmpl-mock-/);
+    expect(res.object).toBe('chat.completion');
+  });
+
   it('answers a forbidden request itself, never calling the upstream, streaming or not', async () => {
     const before = gw.mock.stats.requests;
     const message = await anthropic.messages.create({

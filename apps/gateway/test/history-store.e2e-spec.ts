@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
 import { EventBus, RedisEventBus, TrackedEventPublisher, type CallRecord } from '@warden/events';
 import { startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
 import { Client } from 'pg';
 import { script, startTestGateway, type TestGateway } from './support/harness';
 import { writePolicyConfig } from './support/test-plugins';
+import { freePort, startRedis, stopProcess } from './support/processes';
 import { waitFor } from './support/wait';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -138,33 +136,6 @@ describe.each(DATABASES)('history on %s', (_name, database) => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function startRedis(port: number): ChildProcess {
-  return spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
-}
-
 async function call(gw: TestGateway, stream: boolean): Promise<number> {
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
     method: 'POST',
@@ -192,7 +163,7 @@ describe('dependencies going away never fail calls', () => {
       await waitFor(() => (observer.status().connected ? true : undefined));
       expect(await call(gw, false)).toBe(200);
       await waitFor(() => (seen.includes('call.completed') ? true : undefined));
-      await stop(redis);
+      await stopProcess(redis, 'SIGKILL');
       for (let i = 0; i < 5; i++) expect(await call(gw, i % 2 === 0)).toBe(200);
       await waitFor(() => (gw.app.get(EventBus).status().unsent > 0 ? true : undefined));
       seen.length = 0;
@@ -207,7 +178,7 @@ describe('dependencies going away never fail calls', () => {
       unsubscribe();
       await observer.close();
       await gw.close();
-      await stop(redis);
+      await stopProcess(redis, 'SIGKILL');
     }
   }, 60_000);
 

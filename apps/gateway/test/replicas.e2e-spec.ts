@@ -1,33 +1,15 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
 import { Client } from 'pg';
 import { script } from './support/harness';
+import { freePort, startRedis, stopProcess } from './support/processes';
 import { waitFor } from './support/wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function kill(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill(signal);
-  await exited;
-}
 
 /**
  * Two gateway processes (the compiled app, as deployed) sharing one PostgreSQL schema and one Redis, like replicas
@@ -44,13 +26,7 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
     await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 180_000 });
     mock = await startMockLlm();
     const redisPort = await freePort();
-    redis = spawn(
-      'redis-server',
-      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: 'ignore',
-      },
-    );
+    redis = startRedis(redisPort);
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       const child = spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
@@ -81,8 +57,8 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await Promise.all(gateways.map((g) => kill(g)));
-    await kill(redis, 'SIGKILL');
+    await Promise.all(gateways.map((g) => stopProcess(g)));
+    await stopProcess(redis, 'SIGKILL');
     await mock.close();
     const pg = new Client({ connectionString: PG_URL });
     await pg.connect();

@@ -467,8 +467,9 @@ export class ControlPlaneService {
       });
       return;
     }
-    const original = this.canonical(ctx, parseUpstreamJson(data));
-    const final = await this.finalResponse(ctx, run, original, data);
+    const parsed = parseUpstreamJson(data);
+    const original = this.canonical(ctx, parsed);
+    const final = await this.finalResponse(ctx, run, original, parsed);
     const out = JSON.stringify(final.body);
     headers['content-type'] = 'application/json';
     headers['content-length'] = Buffer.byteLength(out);
@@ -490,7 +491,7 @@ export class ControlPlaneService {
     ctx: CallContext,
     run: ChainRun,
     original: AnthropicResponse,
-    upstreamBytes: Buffer,
+    upstreamBody: JsonObject,
   ): Promise<{ body: JsonObject; message: AnthropicResponse }> {
     let message = original;
     if (run.chain.hasResponseHooks) {
@@ -505,7 +506,7 @@ export class ControlPlaneService {
     const converted = anthropicResponseToOpenAI(message);
     if (ctx.upstreamFormat !== 'openai') return { body: converted, message };
     // Same-format OpenAI behind a response policy: keep every upstream field, replace what policies may change.
-    const upstream = parseUpstreamJson(upstreamBytes) as OpenAIResponse;
+    const upstream = upstreamBody as OpenAIResponse;
     const choice = converted.choices[0];
     return {
       body: {

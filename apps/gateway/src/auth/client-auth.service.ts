@@ -4,7 +4,7 @@ import { type ConfigType } from '@nestjs/config';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
 import type { Credential } from '@warden/upstream';
 import { gatewayConfig } from '../config/gateway.config';
-import { digestOf, matchesDigest } from './constant-time';
+import { digestOf, sameDigest } from './constant-time';
 
 /** Who is calling, and with which upstream credential (undefined: the gateway's own). */
 export interface ClientIdentity {
@@ -113,9 +113,10 @@ export class ClientAuthService implements OnModuleInit {
   /** The id of the configured key equal to `candidate`; every key is compared, whatever matches. */
   private match(candidate: string | undefined): string | undefined {
     if (candidate === undefined) return undefined;
+    const digest = digestOf(candidate);
     let found: string | undefined;
     for (const key of this.keys) {
-      if (matchesDigest(candidate, key.digest)) found = key.id;
+      if (sameDigest(digest, key.digest)) found = key.id;
     }
     return found;
   }

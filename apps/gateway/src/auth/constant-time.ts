@@ -7,5 +7,10 @@ export function digestOf(secret: string): Buffer {
 
 /** True when `candidate` equals the secret whose digest is `expected`, in time independent of the content. */
 export function matchesDigest(candidate: string, expected: Buffer): boolean {
-  return timingSafeEqual(digestOf(candidate), expected);
+  return sameDigest(digestOf(candidate), expected);
+}
+
+/** True when two SHA-256 digests are equal, compared in constant time. */
+export function sameDigest(a: Buffer, b: Buffer): boolean {
+  return timingSafeEqual(a, b);
 }
