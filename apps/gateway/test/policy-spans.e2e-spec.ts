@@ -1,5 +1,6 @@
 import {
   trace,
+  type AttributeValue,
   type Attributes,
   type Span,
   type SpanContext,
@@ -23,7 +24,7 @@ class RecordingSpan {
   spanContext(): SpanContext {
     return { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 };
   }
-  setAttribute(key: string, value: unknown): this {
+  setAttribute(key: string, value: AttributeValue): this {
     this.attributes[key] = value;
     return this;
   }
