@@ -16,6 +16,7 @@ const forbidden = {
     '@warden/policy',
     '@warden/events',
     '@warden/config',
+    '@warden/metrics',
   ],
   'libs/config/**': [
     '@warden/upstream',
@@ -23,13 +24,45 @@ const forbidden = {
     '@warden/policy',
     '@warden/events',
     '@warden/llm',
+    '@warden/metrics',
   ],
-  'libs/policy/**': ['@warden/upstream', '@warden/control-plane', '@warden/events', '@warden/observability'],
-  'libs/events/**': ['@warden/upstream', '@warden/control-plane', '@warden/policy', '@warden/mock-llm'],
-  'libs/mock-llm/**': ['@warden/upstream', '@warden/control-plane', '@warden/observability'],
-  'libs/observability/**': ['@warden/upstream', '@warden/control-plane', '@warden/mock-llm'],
-  'libs/upstream/**': ['@warden/control-plane', '@warden/mock-llm', '@warden/policy', '@warden/events'],
-  'libs/control-plane/**': ['@warden/mock-llm'],
+  'libs/policy/**': [
+    '@warden/upstream',
+    '@warden/control-plane',
+    '@warden/events',
+    '@warden/observability',
+    '@warden/metrics',
+  ],
+  'libs/events/**': [
+    '@warden/upstream',
+    '@warden/control-plane',
+    '@warden/policy',
+    '@warden/mock-llm',
+    '@warden/metrics',
+  ],
+  'libs/mock-llm/**': [
+    '@warden/upstream',
+    '@warden/control-plane',
+    '@warden/observability',
+    '@warden/metrics',
+  ],
+  'libs/observability/**': [
+    '@warden/upstream',
+    '@warden/control-plane',
+    '@warden/mock-llm',
+    '@warden/metrics',
+  ],
+  'libs/upstream/**': [
+    '@warden/control-plane',
+    '@warden/mock-llm',
+    '@warden/policy',
+    '@warden/events',
+    '@warden/metrics',
+  ],
+  // The pipeline reports to a CallObserver port it owns; the metrics lib implements it (never the reverse).
+  'libs/control-plane/**': ['@warden/mock-llm', '@warden/metrics'],
+  // Metrics read the pipeline, policies and events; they never reach upstreams or the mock themselves.
+  'libs/metrics/**': ['@warden/mock-llm', '@warden/upstream'],
 };
 
 const deepImport = { group: ['@warden/*/*'], message: 'Import a library through its public index only.' };

@@ -1,16 +1,29 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { ConfigRootModule, type Env } from '@warden/config';
 import { ControlPlaneModule, controlPlaneConfig } from '@warden/control-plane';
-import { observabilityConfig } from '@warden/observability';
+import { observabilityConfig, tracingConfig } from '@warden/observability';
 import { eventsConfig } from '@warden/events';
+import { MetricsModule, metricsConfig } from '@warden/metrics';
 import { policyConfig } from '@warden/policy';
 import { upstreamConfig } from '@warden/upstream';
 import { AdminAuthGuard } from './admin/admin-auth.guard';
 import { PolicyAdminController } from './admin/policy-admin.controller';
 import { PolicySyncService } from './admin/policy-sync.service';
+import { ClientAddressModule } from './auth/client-address.module';
 import { ClientAuthService } from './auth/client-auth.service';
 import { gatewayConfig } from './config/gateway.config';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricSources } from './metrics/metric-sources';
+import { GatewayHealthIndicators } from './health/health.indicators';
+import { DrainGate } from './lifecycle/drain-gate';
+import { GracefulShutdown } from './lifecycle/graceful-shutdown.service';
+import { lifecycleConfig } from './lifecycle/lifecycle.config';
+import { rateLimitConfig } from './rate-limit/rate-limit.config';
+import { RATE_LIMIT_GUARD } from './rate-limit/rate-limit.guard';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { ServingState } from './lifecycle/serving-state';
 import { EventStreamController } from './history/event-stream.controller';
 import { HistoryController } from './history/history.controller';
 import { LiveEventBuffer } from './history/live-event-buffer';
@@ -32,6 +45,10 @@ export const CONFIG_NAMESPACES = [
   eventsConfig,
   controlPlaneConfig,
   observabilityConfig,
+  tracingConfig,
+  lifecycleConfig,
+  metricsConfig,
+  rateLimitConfig,
 ] as const;
 
 /** The gateway's composition root. */
@@ -41,10 +58,18 @@ export class AppModule {
   static register(env: Env): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigRootModule.forRoot(env, CONFIG_NAMESPACES), ControlPlaneModule],
+      imports: [
+        ConfigRootModule.forRoot(env, CONFIG_NAMESPACES),
+        ControlPlaneModule.withObserver(MetricsModule),
+        MetricsModule,
+        TerminusModule.forRoot({ logger: false }),
+        RateLimitModule,
+        ClientAddressModule,
+      ],
       controllers: [
         ModelsController,
         HealthController,
+        MetricsController,
         PolicyAdminController,
         HistoryController,
         EventStreamController,
@@ -62,6 +87,12 @@ export class AppModule {
         UiSessionService,
         LiveFeedOptions,
         LiveEventBuffer,
+        ServingState,
+        DrainGate,
+        GracefulShutdown,
+        GatewayHealthIndicators,
+        MetricSources,
+        RATE_LIMIT_GUARD,
       ],
     };
   }

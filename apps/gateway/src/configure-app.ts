@@ -6,8 +6,10 @@ import type { Env } from '@warden/config';
 import { json } from 'express';
 import { createAppLogger, observabilityConfig } from '@warden/observability';
 import { AppModule } from './app.module';
+import { ClientAddress } from './auth/client-address';
 import { LlmExceptionFilter } from './llm/llm-exception.filter';
 import { LlmRoutes } from './llm/llm-routes';
+import { setupOpenApi } from './openapi/openapi.setup';
 
 /** Largest admin request body. */
 const ADMIN_BODY_LIMIT = '1mb';
@@ -33,10 +35,13 @@ export function configureApp(app: INestApplication): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
   express.set('etag', false);
+  // req.ip on Nest routes follows TRUST_PROXY, like every per-IP decision (see ClientAddress).
+  const addresses = app.get(ClientAddress);
+  express.set('trust proxy', (address: string) => addresses.trusts(address));
   // Admin routes take small JSON bodies; the LLM routes read their own (see LlmRoutes).
   express.use('/api', json({ limit: ADMIN_BODY_LIMIT }));
   app.useGlobalFilters(new LlmExceptionFilter());
-  app.enableShutdownHooks();
+  setupOpenApi(app);
   mountLlmRoutes(app);
 }
 

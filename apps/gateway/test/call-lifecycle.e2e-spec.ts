@@ -24,6 +24,9 @@ describe('per-call state is released on every path', () => {
       POLICY_CONFIG: writePolicyConfig([{ type: 'test-faults', options: { holdMs: 5 } }]),
       FIRST_TOKEN_TIMEOUT_MS: '200',
       STREAM_KEEPALIVE_MS: '100',
+      // Every outcome must be exactly what each call scripted: no retry, no circuit turning errors into 503s.
+      UPSTREAM_MAX_RETRIES: '0',
+      BREAKER_CONSECUTIVE_FAILURES: '0',
     });
   });
   afterAll(async () => {

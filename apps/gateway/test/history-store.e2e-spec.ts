@@ -215,7 +215,7 @@ describe('health reports impaired dependencies as degraded', () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({
         status: 'degraded',
-        checks: { database: { status: 'down' } },
+        checks: { database: { status: 'degraded', reachable: false } },
       });
       expect((await fetch(`${broken.url}/health/live`)).status).toBe(200);
     } finally {

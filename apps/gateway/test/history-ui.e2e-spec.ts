@@ -503,10 +503,13 @@ describe('history API, live feed and UI serving', () => {
   describe('security and cache headers', () => {
     const SECURITY = {
       'content-security-policy':
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        "default-src 'self';script-src 'self';style-src 'self';img-src 'self' data:;connect-src 'self';frame-ancestors 'none';base-uri 'none';form-action 'self';object-src 'none'",
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
       'x-frame-options': 'DENY',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
     };
     const headersOf = (res: Response): Record<string, string | null> =>
       Object.fromEntries(Object.keys(SECURITY).map((k) => [k, res.headers.get(k)]));

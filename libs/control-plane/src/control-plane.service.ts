@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { trace } from '@opentelemetry/api';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
+import type { Span } from '@opentelemetry/api';
 import { EVENT_TYPES, EventPublisher, INSTANCE_ID } from '@warden/events';
 import {
   anthropicRequestToOpenAI,
@@ -23,6 +23,7 @@ import {
   buildUpstreamHeaders,
   clientResponseHeaders,
   ModelRouter,
+  UpstreamCircuitOpenException,
   UpstreamClient,
   upstreamConfig,
   UpstreamException,
@@ -31,11 +32,26 @@ import {
   type UpstreamResponse,
 } from '@warden/upstream';
 import type { CallContext, IncomingCall } from './call/call-context';
+import { CallObserver, CLIENT_CLOSED_STATUS, NOOP_CALL_OBSERVER } from './call/call-observer';
 import { CallRecorder } from './call/call-recorder';
+import {
+  endCallSpan,
+  endStreamSpan,
+  endUpstreamSpan,
+  failSpan,
+  recordCompletion,
+  recordError,
+  recordUpstreamRetry,
+  startCallSpan,
+  startChildSpan,
+  startUpstreamSpan,
+  STREAM_SPAN,
+  withActiveSpan,
+} from './call/call-tracing';
 import { readBodyWithin } from './call/read-body';
 import { controlPlaneConfig } from './control-plane.config';
 import { convertUpstreamError } from './errors/error-bodies';
-import { GatewayErrorCode } from './errors/gateway-error-code';
+import { ERROR_MAPPINGS, GatewayErrorCode } from './errors/gateway-error-code';
 import { GatewayException } from './errors/gateway.exception';
 import type { CallUsage, FrameRelay } from './stream/frame-relay';
 import { AnthropicPassthroughRelay, OpenAIPassthroughRelay } from './stream/passthrough-relays';
@@ -45,11 +61,10 @@ import { createClientSink, TranscodingRelay } from './stream/transcoding-relay';
 /** Response header carrying the gateway's id of the call. */
 export const CALL_ID_HEADER = 'x-warden-call-id';
 
-/** The tracer of calls (OpenTelemetry API: a no-op until a tracer provider is registered). */
-const TRACER = trace.getTracer('warden');
-
 /** Abort reason once a call is over: releases anything still tied to its signal. */
 const CALL_FINISHED = 'call finished';
+
+const MS_PER_SECOND = 1000;
 
 /** Largest upstream error body read back (errors are small; anything larger is cut). */
 const MAX_ERROR_BODY_BYTES = 1024 * 1024;
@@ -73,7 +88,10 @@ const REJECT_CODES: ReadonlyMap<number, GatewayErrorCode> = new Map([
 @Injectable()
 export class ControlPlaneService {
   private readonly logger = new Logger('ControlPlane');
-  private active = 0;
+  /** Calls in flight: counted for readiness and metrics, and aborted together when a drain runs out of time. */
+  private readonly calls = new Set<CallContext>();
+  /** Told about every call (metrics); a no-op unless the app provides a {@link CallObserver}. */
+  private readonly observer: CallObserver;
 
   constructor(
     @Inject(ModelRouter) private readonly router: ModelRouter,
@@ -82,18 +100,41 @@ export class ControlPlaneService {
     @Inject(EventPublisher) private readonly events: EventPublisher,
     @Inject(upstreamConfig.KEY) private readonly upstreamCfg: ConfigType<typeof upstreamConfig>,
     @Inject(controlPlaneConfig.KEY) private readonly cfg: ConfigType<typeof controlPlaneConfig>,
-  ) {}
+    @Optional() @Inject(CallObserver) observer: CallObserver | null = null,
+  ) {
+    this.observer = observer ?? NOOP_CALL_OBSERVER;
+  }
 
   /** Calls being served right now. */
   get inFlight(): number {
-    return this.active;
+    return this.calls.size;
+  }
+
+  /**
+   * Aborts every call in flight with `reason` (graceful shutdown after its grace period): streams end with the
+   * protocol's in-band error, calls still waiting for headers answer with the reason's status. Returns how many.
+   */
+  abortAll(reason: GatewayException): number {
+    const count = this.calls.size;
+    for (const ctx of this.calls) ctx.abort(reason);
+    return count;
   }
 
   /** Serves one LLM call, writing the response to `res`. */
   async handle(call: IncomingCall, res: ServerResponse): Promise<void> {
     const ctx = this.createContext(call, res);
-    const run = this.policies.current().begin(ctx, (type, data) => this.publish(ctx, type, data));
-    this.active++;
+    // With tracing on, the call's span is active while it is served: log lines carry its trace id.
+    return withActiveSpan(ctx.span, () => this.serve(ctx, res));
+  }
+
+  private async serve(ctx: CallContext, res: ServerResponse): Promise<void> {
+    const run = this.policies.current().begin(ctx, (type, data) => {
+      this.observer.policyEvent(ctx, type);
+      this.publish(ctx, type, data);
+    });
+    this.observer.callStarted(ctx);
+    let failure: unknown;
+    this.calls.add(ctx);
     const deadline = setTimeout(() => {
       ctx.abort(new UpstreamException('timeout', ctx.route.provider.name, 'request timeout reached'));
     }, ctx.route.timeouts.totalMs);
@@ -118,7 +159,9 @@ export class ControlPlaneService {
           ? { format: ctx.upstreamFormat, unchanged: true }
           : { request: body.forwarded, format: ctx.upstreamFormat },
       );
-      const upstream = await this.send(ctx, body.payload);
+      const sentAt = performance.now();
+      const upstream = await this.tracedSend(ctx, body.payload);
+      this.observer.upstreamResponded(ctx, upstream.status, performance.now() - sentAt);
       if (upstream.status >= 400) {
         await this.relayError(ctx, upstream, res);
         return this.completed(ctx, upstream.status, {});
@@ -134,15 +177,17 @@ export class ControlPlaneService {
       }
       await this.relayWhole(ctx, run, upstream, res);
     } catch (error) {
+      failure = error;
+      recordError(ctx.span, error);
       this.publish(ctx, 'call.failed', { error: error instanceof Error ? error.message : String(error) });
       throw error;
     } finally {
       clearTimeout(deadline);
-      this.active--;
+      this.observer.callEnded(ctx, statusOf(res, failure), performance.now() - ctx.startedAt);
+      this.calls.delete(ctx);
       // Whatever still waits on this call (a judge after an upstream error event) stops now.
       ctx.abort(CALL_FINISHED);
-      for (const [policy, ms] of run.spentMs()) ctx.span.setAttribute(`warden.policy.${policy}.ms`, ms);
-      ctx.span.end();
+      endCallSpan(ctx.span, run.spentMs());
     }
   }
 
@@ -165,7 +210,7 @@ export class ControlPlaneService {
 
   private async forwardCountTokens(ctx: CallContext, res: ServerResponse): Promise<void> {
     const body = this.upstreamBody(ctx, ctx.request, false);
-    const upstream = await this.send(ctx, body.payload, 'count-tokens');
+    const upstream = await this.tracedSend(ctx, body.payload, 'count-tokens');
     const data = await this.readWhole(upstream, MAX_ERROR_BODY_BYTES);
     res.writeHead(upstream.status, {
       ...clientResponseHeaders(upstream.headers, true),
@@ -186,27 +231,20 @@ export class ControlPlaneService {
     }
     const controller = new AbortController();
     const callId = randomUUID();
+    const upstreamFormat = upstreamFormatFor(route.provider, call.clientFormat);
     const ctx: CallContext = {
       ...call,
       callId,
       sessionId: call.sessionId ?? callId,
       originalRequest: call.request,
       route,
-      upstreamFormat: upstreamFormatFor(route.provider, call.clientFormat),
+      upstreamFormat,
       credential: call.credential ?? providerCredential(route.provider.apiKey),
       signal: controller.signal,
       abort: (reason: unknown) => {
         if (!controller.signal.aborted) controller.abort(reason);
       },
-      span: TRACER.startSpan('warden.call', {
-        attributes: {
-          'warden.call_id': callId,
-          'warden.model': call.model,
-          'warden.provider': route.provider.name,
-          'warden.client_format': call.clientFormat,
-          'warden.stream': call.stream,
-        },
-      }),
+      span: startCallSpan(call, callId, route, upstreamFormat),
       startedAt: performance.now(),
     };
     res.once('close', () => {
@@ -228,6 +266,10 @@ export class ControlPlaneService {
   }
 
   private completed(ctx: CallContext, status: number, usage: CallUsage, firstTokenMs?: number): void {
+    recordCompletion(ctx.span, status, usage);
+    if (usage.inputTokens !== undefined || usage.outputTokens !== undefined) {
+      this.observer.usage(ctx, usage.inputTokens, usage.outputTokens);
+    }
     const durationMs = performance.now() - ctx.startedAt;
     this.publish(ctx, 'call.completed', {
       status,
@@ -257,6 +299,7 @@ export class ControlPlaneService {
       throw new GatewayException(GatewayErrorCode.Internal, message, { cause: error });
     }
     if (outcome.action === 'forward') return { body: outcome.request, rewritten: outcome.rewritten };
+    this.observer.policyDecision(ctx, outcome.policy, outcome.action);
     if (outcome.action === 'reject') {
       throw new GatewayException(
         REJECT_CODES.get(outcome.status) ?? GatewayErrorCode.InvalidRequest,
@@ -324,6 +367,26 @@ export class ControlPlaneService {
     }
   }
 
+  /**
+   * {@link send} inside the call's `warden.upstream` span, from sending to the response headers (retries included).
+   * The span is active meanwhile: the upstream headers carry its `traceparent`.
+   */
+  private async tracedSend(
+    ctx: CallContext,
+    body: string | Buffer,
+    endpoint?: 'chat' | 'messages' | 'count-tokens',
+  ): Promise<UpstreamResponse> {
+    const span = startUpstreamSpan(ctx.span, ctx.route, ctx.upstreamFormat, endpoint ?? ctx.endpoint);
+    try {
+      const response = await withActiveSpan(span, () => this.send(ctx, body, endpoint));
+      endUpstreamSpan(span, response.status);
+      return response;
+    } catch (error) {
+      failSpan(span, error);
+      throw error;
+    }
+  }
+
   private async send(
     ctx: CallContext,
     body: string | Buffer,
@@ -345,8 +408,18 @@ export class ControlPlaneService {
         body,
         signal: ctx.signal,
         timeouts: ctx.route.timeouts,
+        deadlineAt: ctx.startedAt + ctx.route.timeouts.totalMs,
+        onRetry: recordUpstreamRetry,
       });
     } catch (error) {
+      // The gateway itself ended the call (a drain out of time): the client gets that reason, e.g. a 503.
+      if (ctx.signal.aborted && ctx.signal.reason instanceof GatewayException) throw ctx.signal.reason;
+      if (error instanceof UpstreamCircuitOpenException) {
+        throw new GatewayException(GatewayErrorCode.UpstreamCircuitOpen, error.message, {
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(error.retryAfterMs / MS_PER_SECOND))) },
+          cause: error,
+        });
+      }
       if (!(error instanceof UpstreamException)) throw error;
       if (error.failure === 'connect' || error.failure === 'reset') {
         throw new GatewayException(GatewayErrorCode.UpstreamUnreachable, error.message, { cause: error });
@@ -404,14 +477,20 @@ export class ControlPlaneService {
       'x-accel-buffering': 'no',
     });
     res.flushHeaders();
+    const streamSpan = startChildSpan(ctx.span, STREAM_SPAN);
     const recorder = new CallRecorder(this.cfg.maxResponseBytes);
-    const relay = this.createRelay(ctx, run, recorder);
+    const relay = this.createRelay(ctx, run, recorder, streamSpan);
     const outcome = await pumpStream(ctx, upstream, res, relay, {
       maxFrameBytes: this.cfg.maxSseFrameBytes,
       firstTokenMs: ctx.route.timeouts.firstTokenMs,
       keepAliveMs: this.cfg.keepAliveMs,
+    }).catch((error: unknown) => {
+      failSpan(streamSpan, error);
+      throw error;
     });
+    endStreamSpan(streamSpan, ctx.span, outcome);
     if (outcome.firstTokenMs !== undefined) {
+      this.observer.firstToken(ctx, outcome.firstTokenMs);
       this.publish(ctx, EVENT_TYPES.firstToken, { firstTokenMs: outcome.firstTokenMs });
     }
     // Assembling the history copy of the messages happens after the response ended, off the hot path.
@@ -427,14 +506,14 @@ export class ControlPlaneService {
     });
   }
 
-  private createRelay(ctx: CallContext, run: ChainRun, recorder: CallRecorder): FrameRelay {
+  private createRelay(ctx: CallContext, run: ChainRun, recorder: CallRecorder, span: Span): FrameRelay {
     const sameFormat = ctx.clientFormat === ctx.upstreamFormat;
     if (sameFormat && !run.chain.hasResponseHooks) {
       return ctx.clientFormat === 'anthropic'
         ? new AnthropicPassthroughRelay(recorder)
         : new OpenAIPassthroughRelay(recorder);
     }
-    return new TranscodingRelay(ctx.upstreamFormat, ctx.clientFormat, run.streamTransform(), {
+    return new TranscodingRelay(ctx.upstreamFormat, ctx.clientFormat, run.streamTransform(span), {
       includeUsage: includeUsageOf(ctx.request),
       recorder,
     });
@@ -516,6 +595,14 @@ export class ControlPlaneService {
       message,
     };
   }
+}
+
+/** The HTTP status a call ended with: what was sent, else what the API's error writer will send for `failure`. */
+function statusOf(res: ServerResponse, failure: unknown): number {
+  if (res.headersSent) return res.statusCode;
+  if (failure instanceof GatewayException) return ERROR_MAPPINGS[failure.code].status;
+  if (failure instanceof UpstreamException && failure.failure === 'aborted') return CLIENT_CLOSED_STATUS;
+  return failure === undefined ? res.statusCode : 500;
 }
 
 function providerCredential(apiKey: string | undefined): Credential | undefined {

@@ -2,6 +2,7 @@ export * from './control-plane.config';
 export * from './control-plane.module';
 export * from './control-plane.service';
 export * from './call/call-context';
+export * from './call/call-observer';
 export * from './call/read-body';
 export * from './errors/gateway-error-code';
 export * from './errors/gateway.exception';

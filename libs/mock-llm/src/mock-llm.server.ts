@@ -53,6 +53,9 @@ const HEALTH_BODY = '{"status":"ok"}';
 /** Body of a non-streaming `malformedAfterChunks` reply: JSON cut short. */
 const MALFORMED_JSON_BODY = '{"broken';
 
+/** Most `scriptId`s whose requests are counted at once (see `failFirst`). */
+const MAX_SCRIPT_COUNTERS = 10_000;
+
 /** Reply of requests without a script, computed once. */
 const DEFAULT_PLAN = buildMockReply({});
 
@@ -76,6 +79,8 @@ class MockLlmServer implements MockLlmHandle, MockExchangeHost {
   private readonly server: Server;
   private readonly maxRecords: number;
   private seq = 0;
+  /** Requests seen per `scriptId` of scripts with `failFirst`, oldest id first. */
+  private readonly scriptCounts = new Map<string, number>();
 
   constructor(private readonly options: MockLlmOptions) {
     this.maxRecords = options.maxRecords ?? DEFAULT_MAX_RECORDS;
@@ -212,8 +217,9 @@ class MockLlmServer implements MockLlmHandle, MockExchangeHost {
   ): void {
     const request = this.checkedBody(exchange, protocol, headers, body);
     if (request === undefined) return;
-    const script = this.script(exchange, protocol, headers, request, true);
-    if (script === undefined) return;
+    const scripted = this.script(exchange, protocol, headers, request, true);
+    if (scripted === undefined) return;
+    const script = this.afterFailures(scripted);
 
     const ttftMs = script.ttftMs ?? 0;
     if (script.status !== undefined) {
@@ -289,6 +295,34 @@ class MockLlmServer implements MockLlmHandle, MockExchangeHost {
     // With a TTFT delay the client sees the stream open first; otherwise headers and frames leave in one write.
     exchange.openStream(headers, ttftMs > 0);
     exchange.after(ttftMs, () => exchange.stream(sent, chunkDelayMs, ending));
+  }
+
+  /**
+   * The script with its error and faults removed once its `scriptId` has failed `failFirst` times. The counts are
+   * kept per server, at most {@link MAX_SCRIPT_COUNTERS} ids (the oldest are forgotten).
+   */
+  private afterFailures(script: MockScript): MockScript {
+    const id = script.scriptId;
+    if (script.failFirst === undefined || id === undefined) return script;
+    const seen = (this.scriptCounts.get(id) ?? 0) + 1;
+    this.scriptCounts.delete(id);
+    this.scriptCounts.set(id, seen);
+    if (this.scriptCounts.size > MAX_SCRIPT_COUNTERS) {
+      const oldest = this.scriptCounts.keys().next().value;
+      if (oldest !== undefined) this.scriptCounts.delete(oldest);
+    }
+    if (seen <= script.failFirst) return script;
+    const {
+      status: _status,
+      retryAfter: _retryAfter,
+      errorType: _errorType,
+      errorMessage: _errorMessage,
+      resetAfterChunks: _reset,
+      errorAfterChunks: _error,
+      malformedAfterChunks: _malformed,
+      ...healthy
+    } = script;
+    return healthy;
   }
 
   /** `POST /v1/messages/count_tokens`: `ceil(body chars / 4)`; honours the header script's `status` only. */

@@ -1,6 +1,8 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
 import { UpstreamClient } from './client/upstream-client';
+import { ResilientUpstreamClient } from './resilience/resilient-upstream-client';
+import { UpstreamHealth } from './resilience/upstream-health';
 import { ModelRouter } from './routing/model-router';
 import { loadRoutesFile } from './routing/routes-file';
 import { upstreamConfig } from './upstream.config';
@@ -8,7 +10,7 @@ import { ENV, type Env } from '@warden/config';
 
 /**
  * Upstream providers: the model router (built-in OpenAI and Anthropic providers plus the routes file's) and the
- * pooled HTTP client. The app registers further providers (the embedded mock) on the router at boot.
+ * pooled HTTP client with retries and a circuit breaker per provider (also exported as {@link UpstreamHealth}). The app registers further providers (the embedded mock) on the router at boot.
  */
 @Module({
   providers: [
@@ -38,9 +40,14 @@ import { ENV, type Env } from '@warden/config';
         return router;
       },
     },
-    UpstreamClient,
+    {
+      provide: UpstreamClient,
+      inject: [upstreamConfig.KEY],
+      useFactory: (cfg: ConfigType<typeof upstreamConfig>) => new ResilientUpstreamClient(cfg.resilience),
+    },
+    { provide: UpstreamHealth, useExisting: UpstreamClient },
   ],
-  exports: [ModelRouter, UpstreamClient],
+  exports: [ModelRouter, UpstreamClient, UpstreamHealth],
 })
 export class UpstreamModule implements OnApplicationShutdown {
   constructor(@Inject(UpstreamClient) private readonly client: UpstreamClient) {}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Inject, Logger, Put, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
 import { EVENT_TYPES, EventPublisher, INSTANCE_ID } from '@warden/events';
 import {
@@ -9,12 +10,15 @@ import {
   type ActiveChain,
   type PolicyTypeInfo,
 } from '@warden/policy';
+import { ApiAdmin, ApiErrorResponse, ApiJsonOk, API_TAGS } from '../openapi/api-docs.decorators';
+import { ref } from '../openapi/schemas/schema-ref';
 import { AdminAuthGuard } from './admin-auth.guard';
 import { PolicySyncService } from './policy-sync.service';
 
 /** Admin API for the policy chain: inspect it, list the types, replace it atomically. */
 @Controller('api/policy')
 @UseGuards(AdminAuthGuard)
+@ApiAdmin(API_TAGS.policy)
 export class PolicyAdminController {
   private readonly logger = new Logger('PolicyAdmin');
 
@@ -27,18 +31,40 @@ export class PolicyAdminController {
 
   /** The active chain: its configuration, policy names and version. */
   @Get()
+  @ApiOperation({
+    summary: 'The active policy chain',
+    description: 'Its configuration, policy names and version.',
+  })
+  @ApiJsonOk('ActivePolicyChain', 'The active chain.')
   active(): ActiveChain {
     return this.engine.describe();
   }
 
   /** Every registered policy type with the JSON schema of its options. */
   @Get('types')
+  @ApiOperation({
+    summary: 'The policy types',
+    description: 'Every registered policy type with the JSON Schema of its options.',
+  })
+  @ApiJsonOk('PolicyTypeList', 'The registered types.')
   types(): { types: PolicyTypeInfo[] } {
     return { types: this.registry.list() };
   }
 
   /** Validates `{ policies: [...] }` and swaps it in; calls in flight finish with the chain they started with. */
   @Put()
+  @ApiOperation({
+    summary: 'Replace the policy chain',
+    description:
+      'Validates and builds the whole chain, then swaps it in atomically (calls in flight finish with the chain they ' +
+      'started with), publishes `policy.config.updated` and broadcasts it to the other replicas.',
+  })
+  @ApiBody({ schema: ref('PolicyChainConfig') })
+  @ApiJsonOk('PolicyChainReplaced', 'The new active chain.')
+  @ApiErrorResponse(
+    400,
+    'Invalid chain configuration (the message names the problem); the active chain is unchanged.',
+  )
   async replace(@Body() body: unknown): Promise<ActiveChain & { replicated: boolean }> {
     let active: ActiveChain;
     try {

@@ -5,9 +5,15 @@ const HEADER = [
   '# Warden configuration. Copy to .env (read at startup) or set in the environment.',
   '# Generated from the config schemas (apps/gateway/src/config/env-example.ts); a test keeps it in sync.',
   '#',
-  '# PRODUCTION: set NODE_ENV=production and change every key below. Set PROXY_API_KEYS (the gateway refuses',
-  '# to start without it in production) and keep HOST=127.0.0.1 unless a TLS-terminating load balancer sits',
-  '# in front. Never commit a filled-in .env.',
+  '# PRODUCTION CHECKLIST (see docs/deployment.md and docs/security.md):',
+  '# - NODE_ENV=production, and change every key and password: never reuse an example or development value.',
+  '# - PROXY_API_KEYS: client keys (the gateway refuses to start without them in production).',
+  '# - ADMIN_API_KEY: without it the admin API and UI trust every loopback client, which behind a reverse proxy',
+  '#   on the same host means everyone.',
+  '# - HOST: keep 127.0.0.1 unless a TLS-terminating load balancer sits in front; then set TRUST_PROXY to it.',
+  '# - METRICS_TOKEN, or keep /metrics off public networks; DOCS_ENABLED=false to hide /docs.',
+  '# - RATE_LIMIT_RPM / RATE_LIMIT_BURST with REDIS_URL, so limits hold across replicas.',
+  '# - Secrets come from the environment or a secret store; never commit a filled-in .env.',
 ];
 
 /** Renders `.env.example` from the variables of every config namespace (defaults commented in). */
@@ -29,7 +35,7 @@ export function renderConfigTable(groups: ReadonlyArray<{ title: string; variabl
   for (const group of groups) {
     for (const v of group.variables) {
       rows.push(
-        `| \`${v.name}\` | ${v.default === undefined ? '' : `\`${v.default}\``} | ${v.description} |`,
+        `| \`${v.name}\` | ${v.default === undefined || v.default === '' ? '' : `\`${v.default}\``} | ${v.description} |`,
       );
     }
   }

@@ -6,7 +6,7 @@ const MIB = 1024 * 1024;
 /** How clients authenticate and which credential goes upstream. */
 export type AuthMode = 'proxy-key' | 'passthrough' | 'both';
 
-/** HTTP ingress: listen address, client keys, auth mode, request limits, the embedded mock. */
+/** HTTP ingress: listen address, client keys, auth mode, request limits, the embedded mock, the API docs. */
 export const gatewayConfig = defineEnvConfig(
   'gateway',
   {
@@ -44,6 +44,14 @@ export const gatewayConfig = defineEnvConfig(
     MOCK_MODELS_ENABLED: env
       .bool(true)
       .describe('Serve mock-* models from the built-in mock LLM (in-process, loopback only).'),
+    TRUST_PROXY: env
+      .list()
+      .describe(
+        'Comma-separated IPs or CIDR ranges of reverse proxies / load balancers whose X-Forwarded-For is believed for per-IP rate limits and logs (e.g. 10.0.0.0/8). Unset: the TCP peer address is the client.',
+      ),
+    DOCS_ENABLED: env
+      .bool(true)
+      .describe('Serve the API reference: Swagger UI at /docs, the OpenAPI document at /docs/openapi.json.'),
   },
   (e) => {
     if (e.NODE_ENV === 'production' && e.PROXY_API_KEYS.length === 0) {
@@ -62,6 +70,8 @@ export const gatewayConfig = defineEnvConfig(
       maxMessages: e.MAX_MESSAGES,
       maxTools: e.MAX_TOOLS,
       mockModelsEnabled: e.MOCK_MODELS_ENABLED,
+      trustProxy: e.TRUST_PROXY,
+      docsEnabled: e.DOCS_ENABLED,
     };
   },
 );

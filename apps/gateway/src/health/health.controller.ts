@@ -1,23 +1,29 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { ConversationStore, EventBus, TrackedEventPublisher } from '@warden/events';
+import { Controller, Get, HttpStatus, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import { HealthCheckService, type HealthCheckResult, type HealthIndicatorFunction } from '@nestjs/terminus';
 import type { Response } from 'express';
+import { GatewayHealthIndicators } from './health.indicators';
 
-/** How long the database check may take before it counts as down. */
-const DATABASE_CHECK_MS = 2000;
+/** Overall state: `degraded` serves calls with an optional part impaired; `down` cannot serve. */
+export type OverallHealth = 'ok' | 'degraded' | 'down';
 
-/** Overall state: `degraded` means serving calls with an optional part impaired (history, live bus). */
-type Overall = 'ok' | 'degraded';
+/** A health answer: the overall state and each check (terminus indicator results). */
+export interface HealthReport {
+  status: OverallHealth;
+  checks: HealthCheckResult['details'];
+}
 
 /**
- * Liveness and dependency health. Calls never depend on the database or Redis (events wait in a bounded queue),
- * so those being down makes the gateway `degraded`, not down.
+ * Probes for orchestrators and operators (terminus):
+ * - `GET /health/live`: the process answers (liveness; restart when it fails).
+ * - `GET /health/ready`: this replica can take calls (readiness; 503 while starting, draining, or when a required
+ *   database is down).
+ * - `GET /health`: every dependency, overall `ok` | `degraded` | `down` (200, 200, 503).
  */
 @Controller('health')
 export class HealthController {
   constructor(
-    @Inject(ConversationStore) private readonly store: ConversationStore,
-    @Inject(EventBus) private readonly bus: EventBus,
-    @Inject(TrackedEventPublisher) private readonly publisher: TrackedEventPublisher,
+    @Inject(HealthCheckService) private readonly terminus: HealthCheckService,
+    @Inject(GatewayHealthIndicators) private readonly indicators: GatewayHealthIndicators,
   ) {}
 
   /** The process answers. */
@@ -26,36 +32,44 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Every dependency, with `status` ok | degraded (HTTP 200 either way: the gateway serves). */
-  @Get()
-  async health(@Res({ passthrough: true }) res: Response): Promise<Record<string, unknown>> {
-    const database = await this.database();
-    const bus = this.bus.status();
-    const events = this.publisher.stats();
-    const degraded = database.status !== 'up' || !bus.connected;
-    const overall: Overall = degraded ? 'degraded' : 'ok';
-    res.setHeader('cache-control', 'no-store');
-    return {
-      status: overall,
-      checks: { database, bus: { status: bus.connected ? 'up' : 'down', ...bus }, events },
-    };
+  /** Whether this replica takes calls now. */
+  @Get('ready')
+  async ready(@Res({ passthrough: true }) res: Response): Promise<HealthReport> {
+    // The database only fails readiness when DATABASE_REQUIRED (otherwise it reports degraded).
+    return this.run([() => this.indicators.serving(), () => this.indicators.database()], res);
   }
 
-  private async database(): Promise<{ status: 'up' | 'down'; error?: string }> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${DATABASE_CHECK_MS} ms`)),
-        DATABASE_CHECK_MS,
-      );
-    });
-    try {
-      await Promise.race([this.store.ping(), timeout]);
-      return { status: 'up' };
-    } catch (error) {
-      return { status: 'down', error: error instanceof Error ? error.message : String(error) };
-    } finally {
-      clearTimeout(timer);
-    }
+  /** Every dependency of this replica. */
+  @Get()
+  async health(@Res({ passthrough: true }) res: Response): Promise<HealthReport> {
+    return this.run(
+      [
+        () => this.indicators.serving(),
+        () => this.indicators.database(),
+        () => this.indicators.liveBus(),
+        () => this.indicators.eventQueue(),
+        () => this.indicators.upstreams(),
+      ],
+      res,
+    );
   }
+
+  /** Runs terminus over `checks`: 503 when one is `down` or the app is shutting down; degraded still serves. */
+  private async run(checks: HealthIndicatorFunction[], res: Response): Promise<HealthReport> {
+    res.setHeader('cache-control', 'no-store');
+    let result: HealthCheckResult;
+    try {
+      result = await this.terminus.check(checks);
+    } catch (error) {
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      result = error.getResponse() as HealthCheckResult;
+      res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    }
+    return { status: overall(result.status), checks: result.details };
+  }
+}
+
+function overall(status: HealthCheckResult['status']): OverallHealth {
+  if (status === 'ok' || status === 'degraded') return status;
+  return 'down';
 }

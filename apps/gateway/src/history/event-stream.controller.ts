@@ -1,6 +1,8 @@
 import { Controller, Get, Inject, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiProduces, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AdminAuthGuard } from '../admin/admin-auth.guard';
+import { ApiAdmin, ApiErrorResponse, API_TAGS } from '../openapi/api-docs.decorators';
 import { feedFilterOf, feedQuerySchema, matchesFeedFilter } from './feed-filter';
 import { parseInput } from './history-query.schemas';
 import { LiveEventBuffer, type FeedEntry } from './live-event-buffer';
@@ -13,6 +15,7 @@ import { LiveFeedOptions } from './live-feed.options';
  */
 @Controller('api/events')
 @UseGuards(AdminAuthGuard)
+@ApiAdmin(API_TAGS.liveFeed)
 export class EventStreamController {
   constructor(
     @Inject(LiveEventBuffer) private readonly buffer: LiveEventBuffer,
@@ -20,6 +23,45 @@ export class EventStreamController {
   ) {}
 
   @Get('stream')
+  @ApiOperation({
+    summary: 'Live event feed (Server-Sent Events)',
+    description:
+      'Opens with `retry: <ms>` and `: connected`, then one frame per event: `id: <event id>`, `event: <type>` ' +
+      '(`call.started`, `call.completed`, `call.failed`, `policy.<name>.<action>`, `policy.config.updated`, ...), ' +
+      '`data: <WardenEvent JSON>`. `: heartbeat` comments keep the connection open. On reconnect, `Last-Event-ID` ' +
+      '(or `?lastEventId=`) replays the missed events from the resume buffer, or sends `event: gap` ' +
+      '(`{lastEventId, reason}`) when they are no longer there. A client that stops reading is dropped.',
+  })
+  @ApiQuery({
+    name: 'type',
+    required: false,
+    description: 'Comma-separated event type prefixes (any of, at most 20).',
+  })
+  @ApiQuery({ name: 'session', required: false, description: 'Only events of this session.' })
+  @ApiQuery({ name: 'call', required: false, description: 'Only events of this call.' })
+  @ApiQuery({
+    name: 'lastEventId',
+    required: false,
+    description: 'Resume point, for clients that cannot send the header.',
+  })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Resume point (sent by EventSource on reconnect).',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiResponse({
+    status: 200,
+    description: 'The event stream (never ends by itself).',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'retry: 3000\n: connected\n\nid: 6f1c…\nevent: call.started\ndata: {"id":"6f1c…","callId":"c1","type":"call.started","at":"2025-01-31T12:00:00.000Z","instance":"host-1","data":{}}\n\n',
+      },
+    },
+  })
+  @ApiErrorResponse(400, 'An unknown or invalid query parameter.')
   stream(@Query() rawQuery: unknown, @Req() req: Request, @Res() res: Response): void {
     const query = parseInput(feedQuerySchema, rawQuery);
     const filter = feedFilterOf(query);

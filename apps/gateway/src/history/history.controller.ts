@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Optional, Param, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
 import {
   ConversationStore,
@@ -10,16 +11,19 @@ import {
 } from '@warden/events';
 import type { Response } from 'express';
 import { AdminAuthGuard } from '../admin/admin-auth.guard';
+import { ApiAdmin, ApiErrorResponse, ApiJsonOk, API_TAGS } from '../openapi/api-docs.decorators';
 import { diffCall, type CallDiff } from './call-diff';
 import {
   callFilterOf,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
   callsQuerySchema,
   exportQuerySchema,
   idSchema,
   parseInput,
   sessionsQuerySchema,
 } from './history-query.schemas';
-import { exportSession } from './session-export';
+import { EXPORT_FORMATS, exportSession } from './session-export';
 import { extractTurns, type SessionTurn } from './session-turns';
 
 /** Codes of the store's errors (InvalidQueryError, StoreUnavailableError of @warden/events). */
@@ -45,16 +49,48 @@ export interface SessionDetail {
  */
 @Controller('api')
 @UseGuards(AdminAuthGuard)
+@ApiAdmin(API_TAGS.history)
+@ApiErrorResponse(400, 'An unknown or invalid query parameter (the message names it).')
+@ApiErrorResponse(503, 'No history store is configured, or its database is unavailable.')
 export class HistoryController {
   constructor(@Optional() @Inject(ConversationStore) private readonly store?: ConversationStore) {}
 
   @Get('calls')
+  @ApiOperation({
+    summary: 'List calls',
+    description: 'Newest first, filtered, cursor-paginated; no payloads.',
+  })
+  @ApiQuery({ name: 'session', required: false, description: 'Session id.' })
+  @ApiQuery({ name: 'model', required: false })
+  @ApiQuery({ name: 'status', required: false, enum: ['in_progress', 'completed', 'failed', 'aborted'] })
+  @ApiQuery({
+    name: 'policyAction',
+    required: false,
+    description: '`<policy>.<action>`, e.g. `pii.redacted`.',
+  })
+  @ApiQuery({ name: 'from', required: false, description: 'ISO date or date-time (inclusive).' })
+  @ApiQuery({ name: 'to', required: false, description: 'ISO date or date-time.' })
+  @ApiQuery({ name: 'q', required: false, description: 'Text search.' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
+  })
+  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page.' })
+  @ApiJsonOk('CallPage', 'A page of calls.')
   async calls(@Query() query: unknown): Promise<Page<CallSummary>> {
     const filter = callFilterOf(parseInput(callsQuerySchema, query));
     return await this.read((store) => store.listCalls(filter));
   }
 
   @Get('calls/:id')
+  @ApiOperation({
+    summary: 'One call',
+    description: 'The call with its payloads, its events, the structured diffs and the exchange as a turn.',
+  })
+  @ApiParam({ name: 'id', description: 'Call id (`x-warden-call-id`).' })
+  @ApiJsonOk('CallDetail', 'The call.')
+  @ApiErrorResponse(404, 'No call with this id.')
   async call(@Param('id') id: string): Promise<CallDetail> {
     const callId = parseInput(idSchema, id);
     const found = await this.read((store) => store.getCall(callId));
@@ -68,12 +104,28 @@ export class HistoryController {
   }
 
   @Get('sessions')
+  @ApiOperation({ summary: 'List sessions', description: 'Newest first, cursor-paginated.' })
+  @ApiQuery({ name: 'q', required: false, description: 'Text search.' })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
+  })
+  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page.' })
+  @ApiJsonOk('SessionPage', 'A page of sessions.')
   async sessions(@Query() query: unknown): Promise<Page<SessionSummary>> {
     const filter = parseInput(sessionsQuerySchema, query);
     return await this.read((store) => store.listSessions(filter));
   }
 
   @Get('sessions/:id')
+  @ApiOperation({
+    summary: 'One session',
+    description: 'The session and its conversation as turns, oldest first.',
+  })
+  @ApiParam({ name: 'id', description: 'Session id.' })
+  @ApiJsonOk('SessionDetail', 'The session.')
+  @ApiErrorResponse(404, 'No session with this id.')
   async session(@Param('id') id: string): Promise<SessionDetail> {
     const found = await this.findSession(id);
     return { session: found.session, turns: extractTurns(found.calls) };
@@ -81,6 +133,22 @@ export class HistoryController {
 
   /** The session as a download: `?format=jsonl|markdown` (default markdown). */
   @Get('sessions/:id/export')
+  @ApiOperation({
+    summary: 'Export a session',
+    description: 'The conversation as a download (`Content-Disposition: attachment`).',
+  })
+  @ApiParam({ name: 'id', description: 'Session id.' })
+  @ApiQuery({ name: 'format', required: false, enum: EXPORT_FORMATS, description: 'Default markdown.' })
+  @ApiProduces('text/markdown', 'application/x-ndjson')
+  @ApiResponse({
+    status: 200,
+    description: 'The file: Markdown, or JSON Lines (one turn per line).',
+    content: {
+      'text/markdown': { schema: { type: 'string' } },
+      'application/x-ndjson': { schema: { type: 'string' } },
+    },
+  })
+  @ApiErrorResponse(404, 'No session with this id.')
   async export(@Param('id') id: string, @Query() query: unknown, @Res() res: Response): Promise<void> {
     const { format } = parseInput(exportQuerySchema, query);
     const found = await this.findSession(id);

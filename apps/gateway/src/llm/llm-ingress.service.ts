@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
 import {
@@ -11,6 +11,7 @@ import { isJsonObject, type JsonObject, type WireFormat } from '@warden/llm';
 import type { z } from 'zod';
 import { ClientAuthService } from '../auth/client-auth.service';
 import { gatewayConfig } from '../config/gateway.config';
+import { RateLimitService, type RateLimitRouteKind } from '../rate-limit/rate-limit.service';
 
 const SESSION_HEADERS = ['x-claude-code-session-id', 'x-session-id'] as const;
 
@@ -23,16 +24,23 @@ export class LlmIngressService {
   constructor(
     @Inject(ClientAuthService) private readonly auth: ClientAuthService,
     @Inject(gatewayConfig.KEY) private readonly cfg: ConfigType<typeof gatewayConfig>,
+    @Inject(RateLimitService) private readonly rateLimit: RateLimitService,
   ) {}
 
-  /** Turns an HTTP request into an {@link IncomingCall}, or throws a {@link GatewayException} (4xx). */
+  /**
+   * Turns an HTTP request into an {@link IncomingCall}, or throws a {@link GatewayException} (4xx). The client's
+   * rate limit is taken between authentication and reading the body (its headers are set on `res`).
+   */
   async accept(
     req: IncomingMessage,
     clientFormat: WireFormat,
     endpoint: CallEndpoint,
     schema: z.ZodType,
+    res: ServerResponse,
+    limitKind: RateLimitRouteKind,
   ): Promise<IncomingCall> {
     const identity = this.auth.authenticate(req);
+    if (this.rateLimit.enabled) await this.rateLimit.admit(req, res, limitKind, identity.keyId);
     const rawBody = await this.readBody(req);
     const request = parseJsonBody(rawBody, schema);
     this.checkCounts(request);

@@ -1,8 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { Controller, Get, Inject, Param, Req } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
 import { ModelRouter, type AdvertisedModel } from '@warden/upstream';
 import { ClientAuthService } from '../auth/client-auth.service';
+import { ApiClient, ApiErrorResponse, API_TAGS, CLIENT_ERROR } from '../openapi/api-docs.decorators';
+import { ref } from '../openapi/schemas/schema-ref';
 import { clientFormatOf } from './client-format';
 
 /** A fixed creation time for advertised models (the catalogue is configuration, not provider data). */
@@ -23,6 +26,12 @@ function anthropicModel(m: AdvertisedModel): Record<string, unknown> {
 
 /** `GET /v1/models`: the routable models, in the caller's format (Anthropic when it sends `anthropic-version`). */
 @Controller('v1/models')
+@ApiClient(API_TAGS.models)
+@ApiHeader({
+  name: 'anthropic-version',
+  required: false,
+  description: 'When present, the answer (and errors) use the Anthropic format; otherwise OpenAI.',
+})
 export class ModelsController {
   constructor(
     @Inject(ClientAuthService) private readonly auth: ClientAuthService,
@@ -30,6 +39,17 @@ export class ModelsController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    summary: 'List models',
+    description: 'The models this gateway routes (configured and mock).',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'OpenAI list, or Anthropic list with `anthropic-version`.',
+    content: {
+      'application/json': { schema: { anyOf: [ref('OpenAIModelList'), ref('AnthropicModelList')] } },
+    },
+  })
   list(@Req() req: IncomingMessage): Record<string, unknown> {
     this.auth.authenticate(req);
     const models = this.router.models();
@@ -45,6 +65,14 @@ export class ModelsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One model', description: 'A model this gateway routes.' })
+  @ApiParam({ name: 'id', description: 'Model id.' })
+  @ApiResponse({
+    status: 200,
+    description: 'OpenAI model, or Anthropic model with `anthropic-version`.',
+    content: { 'application/json': { schema: { anyOf: [ref('OpenAIModel'), ref('AnthropicModel')] } } },
+  })
+  @ApiErrorResponse(404, 'No upstream serves this model.', CLIENT_ERROR)
   get(@Req() req: IncomingMessage, @Param('id') id: string): Record<string, unknown> {
     this.auth.authenticate(req);
     const model = this.router.models().find((m) => m.id === id);

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
+import { ApiBody, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
@@ -7,6 +8,8 @@ import { AdminAuthGuard, type AdminAccessMethod } from '../admin/admin-auth.guar
 import { digestOf, matchesDigest } from '../auth/constant-time';
 import { gatewayConfig } from '../config/gateway.config';
 import { parseInput } from '../history/history-query.schemas';
+import { ApiErrorResponse, ApiJsonOk, API_TAGS } from '../openapi/api-docs.decorators';
+import { ref } from '../openapi/schemas/schema-ref';
 import { LoginThrottle } from './login-throttle';
 import { UiSessionService } from './ui-session.service';
 
@@ -28,6 +31,7 @@ const loginSchema = z.object({ key: z.string().min(1).max(MAX_KEY_LENGTH) }).str
  * constant time; repeated failures from one address are throttled.
  */
 @Controller('api/auth')
+@ApiTags(API_TAGS.uiAuth)
 export class AuthController {
   private readonly digest: Buffer | undefined;
   private readonly throttle = new LoginThrottle();
@@ -41,6 +45,12 @@ export class AuthController {
   }
 
   @Get('session')
+  @ApiOperation({
+    summary: 'UI session state',
+    description:
+      'Whether this browser has admin access (and how), and whether a login is needed. No authentication.',
+  })
+  @ApiJsonOk('UiSessionState', 'The state.')
   session(@Req() req: Request): SessionState {
     const access = this.guard.check(req);
     return {
@@ -51,6 +61,17 @@ export class AuthController {
   }
 
   @Post('login')
+  @ApiOperation({
+    summary: 'Log in to the UI',
+    description:
+      'Checks the admin key (constant time) and sets the `warden_session` cookie (HttpOnly, SameSite=Strict, 12 h, ' +
+      'Secure over HTTPS). Repeated failures from one address are throttled.',
+  })
+  @ApiBody({ schema: ref('UiLogin') })
+  @ApiNoContentResponse({ description: 'Logged in: `Set-Cookie: warden_session=...`.' })
+  @ApiErrorResponse(400, 'Bad body, or ADMIN_API_KEY is not set (nothing to log in to).')
+  @ApiErrorResponse(401, 'Wrong admin key.')
+  @ApiErrorResponse(429, 'Too many failed logins from this address (`Retry-After`).')
   @HttpCode(204)
   login(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): void {
     if (this.digest === undefined) {
@@ -59,7 +80,8 @@ export class AuthController {
         'ADMIN_API_KEY is not set: there is nothing to log in to (loopback clients are let in directly)',
       );
     }
-    const address = req.socket.remoteAddress ?? 'unknown';
+    // req.ip follows TRUST_PROXY (set on the Express app from ClientAddress).
+    const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     const retryAfterMs = this.throttle.retryAfterMs(address);
     if (retryAfterMs > 0) {
       throw new GatewayException(GatewayErrorCode.RateLimited, 'Too many failed logins; try again later', {
@@ -77,6 +99,11 @@ export class AuthController {
   }
 
   @Post('logout')
+  @ApiOperation({
+    summary: 'Log out of the UI',
+    description: 'Clears the session cookie. No authentication.',
+  })
+  @ApiNoContentResponse({ description: 'Logged out: the cookie is cleared.' })
   @HttpCode(204)
   logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): void {
     res.setHeader('set-cookie', this.sessions.clearCookie(isSecure(req)));

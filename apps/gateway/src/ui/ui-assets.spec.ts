@@ -1,9 +1,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applySecurityHeaders, CONTENT_SECURITY_POLICY } from './security-headers';
+import { applySecurityHeaders } from './security-headers';
 import { locateUiDir, UiAssets, UI_DIR } from './ui-assets';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 
 function fakeUi(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'warden-ui-'));
@@ -46,27 +47,43 @@ describe('UI assets', () => {
   });
 });
 
-describe('security headers', () => {
-  function run(url: string): Record<string, string> {
-    const headers: Record<string, string> = {};
-    const res = { setHeader: (k: string, v: string) => (headers[k] = v) } as unknown as ServerResponse;
+describe('security headers (helmet)', () => {
+  function run(url: string): Record<string, unknown> {
+    const req = new IncomingMessage(new Socket());
+    req.url = url;
+    const res = new ServerResponse(req);
     const next = jest.fn();
-    applySecurityHeaders({ url } as IncomingMessage, res, next);
-    expect(next).toHaveBeenCalled();
-    return headers;
+    applySecurityHeaders(req, res, next);
+    expect(next).toHaveBeenCalledWith();
+    return res.getHeaders();
   }
 
-  it('sets CSP and friends on /ui and /api, no-store on /api, nothing elsewhere', () => {
-    expect(run('/ui/live')['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+  it('sets a strict CSP and friends on /ui and /api, no-store on /api, nothing elsewhere', () => {
+    const csp = String(run('/ui/live')['content-security-policy']);
+    expect(csp.split(';')).toEqual(
+      expect.arrayContaining([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+      ]),
+    );
+    expect(csp).not.toContain('unsafe');
     expect(run('/ui')['x-frame-options']).toBe('DENY');
     expect(run('/api/calls?limit=1')).toMatchObject({
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
     });
-    expect(run('/API/calls')['content-security-policy']).toBe(CONTENT_SECURITY_POLICY);
+    expect(run('/API/calls')['content-security-policy']).toBe(csp);
     expect(run('/v1/models')).toEqual({});
     expect(run('/uix')).toEqual({});
-    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
-    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe');
+  });
+
+  it('lets the API docs use inline styles, never inline scripts', () => {
+    const csp = String(run('/docs')['content-security-policy']);
+    expect(csp).toContain("style-src 'self' 'unsafe-inline'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain("script-src 'self' 'unsafe");
   });
 });

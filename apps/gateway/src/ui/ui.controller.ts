@@ -1,5 +1,7 @@
 import { Controller, Get, Logger, Param, Res } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { API_TAGS } from '../openapi/api-docs.decorators';
 import { locateUiDir, UiAssets } from './ui-assets';
 
 /** Cache policy of fingerprinted assets: their URL changes with their content. */
@@ -13,6 +15,7 @@ const REVALIDATE = 'no-cache';
  * (CSP and others) come from {@link SecurityHeaders}.
  */
 @Controller('ui')
+@ApiTags(API_TAGS.ui)
 export class UiController {
   private readonly logger = new Logger('UI');
   private readonly ui: UiAssets | undefined;
@@ -27,6 +30,22 @@ export class UiController {
   }
 
   @Get(['', 'live', 'history', 'policy', 'sessions/:id', 'calls/:id'])
+  @ApiOperation({
+    summary: 'A web UI page',
+    description:
+      'The same HTML shell for every page; the page is rendered in the browser from the admin API.',
+  })
+  @ApiProduces('text/html')
+  @ApiResponse({
+    status: 200,
+    description: 'The HTML shell.',
+    content: { 'text/html': { schema: { type: 'string' } } },
+  })
+  @ApiResponse({
+    status: 503,
+    description: 'The UI files were not found at startup.',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   page(@Res() res: Response): void {
     if (this.ui === undefined) {
       res.status(503).type('text/plain').set('cache-control', 'no-store').send('UI files not found');
@@ -39,6 +58,22 @@ export class UiController {
   }
 
   @Get('assets/:hash/:file')
+  @ApiOperation({
+    summary: 'A web UI asset',
+    description: 'Fingerprinted script, style or image; cached for a year (`immutable`).',
+  })
+  @ApiParam({ name: 'hash', description: 'Fingerprint of the current asset set.' })
+  @ApiParam({ name: 'file', description: 'Asset file name.' })
+  @ApiResponse({
+    status: 200,
+    description: 'The asset.',
+    content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiResponse({
+    status: 404,
+    description: 'Unknown hash or file.',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   asset(@Param('hash') hash: string, @Param('file') file: string, @Res() res: Response): void {
     const asset = this.ui?.asset(hash, file);
     if (asset === undefined) {

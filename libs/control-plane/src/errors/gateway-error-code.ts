@@ -10,6 +10,8 @@ export enum GatewayErrorCode {
   UpstreamUnreachable = 'upstream_unreachable',
   UpstreamTimeout = 'upstream_timeout',
   UpstreamBadResponse = 'upstream_bad_response',
+  /** The provider's circuit is open: the call was refused without reaching it. */
+  UpstreamCircuitOpen = 'upstream_circuit_open',
   Unavailable = 'unavailable',
   Internal = 'internal',
 }
@@ -83,6 +85,12 @@ export const ERROR_MAPPINGS: Record<GatewayErrorCode, ErrorMapping> = {
     anthropicType: 'api_error',
     openaiType: 'server_error',
     openaiCode: 'upstream_bad_response',
+  },
+  [GatewayErrorCode.UpstreamCircuitOpen]: {
+    status: 503,
+    anthropicType: 'overloaded_error',
+    openaiType: 'server_error',
+    openaiCode: 'service_unavailable',
   },
   [GatewayErrorCode.Unavailable]: {
     status: 503,

@@ -4,6 +4,7 @@ import { ProtocolViolation, SseDecoder } from '@warden/llm';
 import { isPromise, PolicyFailure, StreamBufferExceeded } from '@warden/policy';
 import { toUpstreamException, UpstreamException, type UpstreamResponse } from '@warden/upstream';
 import type { CallContext } from '../call/call-context';
+import { GatewayException } from '../errors/gateway.exception';
 import type { ErrorKind, FrameRelay } from './frame-relay';
 
 /** What happened to a streamed call. */
@@ -12,12 +13,18 @@ export interface StreamOutcome {
   /** ms from arrival to the first byte written to the client after the headers. */
   firstTokenMs?: number;
   error?: string;
+  /** Bytes read from upstream. */
+  bytesIn: number;
+  /** Bytes written to the client after the headers (in-band errors included). */
+  bytesOut: number;
 }
 
 function classify(error: unknown, ctx: CallContext): { kind: ErrorKind; message: string } {
   if (error instanceof ProtocolViolation) {
     return { kind: 'protocol', message: `invalid upstream stream: ${error.message}` };
   }
+  // The gateway itself ended the call (a drain ran out of time): tell the client to come back.
+  if (error instanceof GatewayException) return { kind: 'overloaded', message: error.message };
   if (error instanceof PolicyFailure || error instanceof StreamBufferExceeded) {
     return { kind: 'internal', message: error.message };
   }
@@ -54,7 +61,7 @@ export async function pumpStream(
     }
   };
   const decoder = new SseDecoder({ maxFrameBytes: options.maxFrameBytes });
-  const outcome: StreamOutcome = { status: 'completed' };
+  const outcome: StreamOutcome = { status: 'completed', bytesIn: 0, bytesOut: 0 };
   const firstToken = setTimeout(() => {
     ctx.abort(
       new UpstreamException(
@@ -66,6 +73,7 @@ export async function pumpStream(
   }, options.firstTokenMs);
   try {
     for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
+      outcome.bytesIn += chunk.length;
       if (outcome.firstTokenMs === undefined) {
         clearTimeout(firstToken);
         outcome.firstTokenMs = performance.now() - ctx.startedAt;
@@ -77,7 +85,9 @@ export async function pumpStream(
         out += isPromise(text) ? await waitFor(text) : text;
         if (relay.finished) break;
       }
-      if (out.length > 0 && !res.write(out)) await once(res, 'drain', { signal: ctx.signal });
+      if (out.length === 0) continue;
+      outcome.bytesOut += Buffer.byteLength(out);
+      if (!res.write(out)) await once(res, 'drain', { signal: ctx.signal });
     }
     if (!relay.finished) {
       let tail = '';
@@ -87,7 +97,10 @@ export async function pumpStream(
       }
       const end = relay.end();
       tail += isPromise(end) ? await waitFor(end) : end;
-      if (tail.length > 0) res.write(tail);
+      if (tail.length > 0) {
+        outcome.bytesOut += Buffer.byteLength(tail);
+        res.write(tail);
+      }
     }
   } catch (error) {
     if (res.destroyed || (ctx.signal.aborted && ctx.signal.reason === CLIENT_GONE)) {
@@ -97,7 +110,11 @@ export async function pumpStream(
       const { kind, message } = classify(cause, ctx);
       outcome.status = 'failed';
       outcome.error = message;
-      if (!relay.finished) res.write(relay.fail(kind, message));
+      if (!relay.finished) {
+        const failure = relay.fail(kind, message);
+        outcome.bytesOut += Buffer.byteLength(failure);
+        res.write(failure);
+      }
       ctx.abort(cause);
     }
   } finally {

@@ -138,3 +138,17 @@ describe('mockScriptFromRequest', () => {
     );
   });
 });
+
+describe('failFirst', () => {
+  it('accepts failFirst with a scriptId', () => {
+    expect(parseMockScript('{"status":503,"failFirst":2,"scriptId":"a"}')).toEqual({
+      status: 503,
+      failFirst: 2,
+      scriptId: 'a',
+    });
+  });
+
+  it('refuses failFirst without a scriptId, naming it', () => {
+    expect(() => parseMockScript('{"status":503,"failFirst":2}')).toThrow(/failFirst/);
+  });
+});

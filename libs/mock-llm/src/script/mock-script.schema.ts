@@ -5,6 +5,8 @@ import type { MockScript } from './mock-script.types';
 export const MAX_SCRIPT_WORDS = 1_000_000;
 /** Upper bound on `ttftMs` / `chunkDelayMs` (ten minutes). */
 export const MAX_SCRIPT_DELAY_MS = 600_000;
+/** Longest `scriptId`. */
+const MAX_SCRIPT_ID_LENGTH = 200;
 /** Lowest HTTP status a script may force. */
 const MIN_ERROR_STATUS = 400;
 /** Highest HTTP status a script may force. */
@@ -49,7 +51,12 @@ export const mockScriptSchema: z.ZodType<MockScript> = z
       .enum(['end_turn', 'max_tokens', 'stop_sequence', 'tool_use', 'pause_turn', 'refusal'])
       .optional(),
     usage: z.strictObject({ input_tokens: count.optional(), output_tokens: count.optional() }).optional(),
+    scriptId: z.string().min(1).max(MAX_SCRIPT_ID_LENGTH).optional(),
+    failFirst: count.optional(),
   })
   .refine((s) => s.text === undefined || s.words === undefined, {
     message: '`text` and `words` are exclusive',
+  })
+  .refine((s) => s.failFirst === undefined || s.scriptId !== undefined, {
+    message: '`failFirst` needs a `scriptId` to count requests by',
   });

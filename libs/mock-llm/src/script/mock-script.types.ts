@@ -59,4 +59,12 @@ export interface MockScript {
   stopReason?: MockStopReason;
   /** Usage override. */
   usage?: MockUsageScript;
+  /** Names the script so the mock can count the requests carrying it (see `failFirst`). */
+  scriptId?: string;
+  /**
+   * Only the first N requests with this `scriptId` get the script's error or fault (`status`, `retryAfter`,
+   * `errorType`, `errorMessage`, `*AfterChunks`); later ones get the normal reply. Tests retries: "fail twice,
+   * then succeed". Needs `scriptId`.
+   */
+  failFirst?: number;
 }

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import {
   messageToEvents,
   MessageAssembler,
@@ -10,6 +11,7 @@ import { CallPolicyContext, type CallInfo, type PolicyEventSink } from '../core/
 import type { PolicyRequest } from '../core/policy-request';
 import { HookTransform, WholeMessageTransform } from './hook-transform';
 import { PolicyFailure } from './policy-errors';
+import { endPolicySpan, startPolicySpan, tracedStream } from './policy-spans';
 import type { PolicyTimings } from './policy-timings';
 import { isPromise, PASS_THROUGH, type StreamTransform } from './stream-transform';
 
@@ -55,7 +57,7 @@ export class ChainRun {
 
   constructor(
     readonly chain: PolicyChain,
-    call: CallInfo,
+    private readonly call: CallInfo,
     sink: PolicyEventSink,
     private readonly options: ChainOptions,
   ) {
@@ -79,6 +81,7 @@ export class ChainRun {
       const hook = policy.onRequest;
       if (hook === undefined) continue;
       const started = performance.now();
+      const span = startPolicySpan(this.call.span, policy.name, 'request');
       let verdict: RequestVerdict | void;
       try {
         verdict = await hook.call(policy, this.contexts[i] as CallPolicyContext, {
@@ -86,10 +89,13 @@ export class ChainRun {
           body,
         });
       } catch (error) {
+        endPolicySpan(span, error);
         throw new PolicyFailure(policy.name, 'onRequest', error);
       } finally {
         this.observe(policy.name, performance.now() - started);
       }
+      if (span.isRecording()) span.setAttribute('warden.policy.action', verdict?.action ?? 'forward');
+      endPolicySpan(span);
       if (verdict === undefined || verdict.action === 'forward') {
         if (verdict?.request !== undefined) body = verdict.request;
         continue;
@@ -99,13 +105,17 @@ export class ChainRun {
     return { action: 'forward', request: body, rewritten: body !== request.body };
   }
 
-  /** The composed stream transform of every policy with response hooks, each timed. */
-  streamTransform(): StreamTransform {
+  /**
+   * The composed stream transform of every policy with response hooks, each timed, and traced as one
+   * `warden.policy.<name>.stream` span under `parent` (the stream's span; the call's by default).
+   */
+  streamTransform(parent: Span = this.call.span): StreamTransform {
     const stages: StreamTransform[] = [];
     for (const [i, policy] of this.chain.policies.entries()) {
       if (!hasResponseHooks(policy)) continue;
       const ctx = this.contexts[i] as CallPolicyContext;
-      stages.push(timed(policy.name, this.transformFor(policy, ctx), (name, ms) => this.observe(name, ms)));
+      const stage = timed(policy.name, this.transformFor(policy, ctx), (name, ms) => this.observe(name, ms));
+      stages.push(tracedStream(policy.name, stage, parent, this.call.signal));
     }
     if (stages.length === 0) return PASS_THROUGH;
     return stages.length === 1 ? (stages[0] as StreamTransform) : new ComposedTransform(stages);
@@ -118,6 +128,7 @@ export class ChainRun {
       if (!hasResponseHooks(policy)) continue;
       const ctx = this.contexts[i] as CallPolicyContext;
       const started = performance.now();
+      const span = startPolicySpan(this.call.span, policy.name, 'response');
       try {
         if (!hasStreamHooks(policy) && policy.onResponse !== undefined) {
           const copy = structuredClone(current);
@@ -126,10 +137,12 @@ export class ChainRun {
           current = await assemble(this.transformFor(policy, ctx), messageToEvents(current));
         }
       } catch (error) {
+        endPolicySpan(span, error);
         throw error instanceof PolicyFailure ? error : new PolicyFailure(policy.name, 'onResponse', error);
       } finally {
         this.observe(policy.name, performance.now() - started);
       }
+      endPolicySpan(span);
     }
     return current;
   }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import type { WireFormat } from '@warden/llm';
 import type { Provider } from '../routing/provider';
+import type { UpstreamRetry } from '../resilience/upstream-retry';
 import type { UpstreamTimeouts } from '../upstream.config';
 import { toUpstreamException } from './upstream.exception';
 
@@ -29,6 +30,10 @@ export interface UpstreamRequest {
   /** Fired when the client goes away or a deadline passes: the upstream request is aborted at once. */
   readonly signal: AbortSignal;
   readonly timeouts: UpstreamTimeouts;
+  /** When the whole call must be over (`performance.now()` clock): no retry is started that would end later. */
+  readonly deadlineAt?: number;
+  /** Told of each retry before its delay (span events, for instance). */
+  readonly onRetry?: (retry: UpstreamRetry) => void;
 }
 
 /** An upstream response whose body has not been read yet: read it at the client's pace. */

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { context, propagation, trace } from '@opentelemetry/api';
 import type { WireFormat } from '@warden/llm';
 
 /** A provider credential and the header style it arrived in (Bearer may be an OAuth token). */
@@ -70,7 +71,7 @@ export interface UpstreamHeaderOptions {
 /**
  * The headers sent upstream: the client's provider headers (`anthropic-beta`, `anthropic-version`, `x-stainless-*`,
  * `openai-*`, session ids...) verbatim for same-format calls, minus hop-by-hop and credential headers; the
- * upstream credential in the upstream's own style.
+ * upstream credential in the upstream's own style; W3C `traceparent`/`tracestate` of the active span when traced.
  */
 export function buildUpstreamHeaders(
   client: IncomingHttpHeaders,
@@ -87,6 +88,8 @@ export function buildUpstreamHeaders(
   }
   out['content-type'] = 'application/json';
   out['accept-encoding'] = 'identity';
+  // The client's traceparent/tracestate were dropped; the active upstream span (when tracing records) is the parent.
+  if (trace.getActiveSpan()?.isRecording() === true) propagation.inject(context.active(), out);
   if (options.upstreamFormat === 'anthropic' && out['anthropic-version'] === undefined) {
     out['anthropic-version'] = options.anthropicVersion;
   }
