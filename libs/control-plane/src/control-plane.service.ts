@@ -1,9 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
 import type { Span } from '@opentelemetry/api';
-import { EVENT_TYPES, EventPublisher, INSTANCE_ID } from '@warden/events';
+import { EVENT_TYPES, EventPublisher, INSTANCE_ID, uuidv7 } from '@warden/events';
 import {
   anthropicRequestToOpenAI,
   anthropicResponseToOpenAI,
@@ -230,7 +229,7 @@ export class ControlPlaneService {
       );
     }
     const controller = new AbortController();
-    const callId = randomUUID();
+    const callId = uuidv7();
     const upstreamFormat = upstreamFormatFor(route.provider, call.clientFormat);
     const ctx: CallContext = {
       ...call,
@@ -255,7 +254,7 @@ export class ControlPlaneService {
 
   private publish(ctx: CallContext, type: string, data: JsonObject): void {
     this.events.publish({
-      id: randomUUID(),
+      id: uuidv7(),
       callId: ctx.callId,
       sessionId: ctx.sessionId,
       type,

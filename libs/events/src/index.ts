@@ -19,3 +19,4 @@ export * from './bus/redis-control-channel.adapter';
 export * from './publisher/tracked-event-publisher';
 export * from './publisher/redact-event';
 export * from './publisher/truncate-for-bus';
+export * from './event-id';

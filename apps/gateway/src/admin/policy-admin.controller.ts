@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { Body, Controller, Get, Inject, Logger, Put, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
-import { EVENT_TYPES, EventPublisher, INSTANCE_ID } from '@warden/events';
+import { EVENT_TYPES, EventPublisher, INSTANCE_ID, uuidv7 } from '@warden/events';
 import {
   PolicyConfigException,
   PolicyEngine,
@@ -76,7 +75,7 @@ export class PolicyAdminController {
       throw error;
     }
     this.events.publish({
-      id: randomUUID(),
+      id: uuidv7(),
       callId: null,
       type: EVENT_TYPES.policyConfigUpdated,
       at: active.updatedAt,

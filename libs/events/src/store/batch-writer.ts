@@ -34,8 +34,9 @@ export type StorableEvent = WardenEvent & { callId: string };
 export const SUMMARY_COLUMNS = SUMMARY_FIELDS.map((c) => `c.${c}`);
 
 /**
- * The write path of the history: turns a batch of events into call, session and event rows. Used by the store on
- * its own connection, and by the store writer thread on the writer's connection; it holds no state between batches.
+ * The write path of the history on PostgreSQL (SQLite has SqliteBatchWriter, same rules): turns a batch of events
+ * into call, session and event rows. Used by the store on its own connection, and by the store writer thread on the
+ * writer's connection; it holds no state between batches.
  */
 export class BatchWriter {
   constructor(private readonly logger: LoggerService) {}

@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { BatchWriter } from './batch-writer';
+import { BatchWriter, type StorableEvent } from './batch-writer';
 import { isConnectionError } from './connection-errors';
+import { rawSqlite, SqliteBatchWriter } from './sqlite-batch-writer';
 import { buildDataSourceOptions, STORE_ENTITIES } from './store-options';
 import type { WriteReply, WriteRequest, WriterInit } from './store-writer.protocol';
 
@@ -15,13 +16,25 @@ const port = parentPort;
 if (port === null) throw new Error('store-writer.worker must run in a worker thread');
 const { cfg } = workerData as WriterInit;
 const source = new DataSource({ ...buildDataSourceOptions(cfg), entities: STORE_ENTITIES });
-const writer = new BatchWriter(new Logger('StoreWriter'));
+const logger = new Logger('StoreWriter');
+const writer = new BatchWriter(logger);
+/** SQLite: statements prepared once on the writer's connection (PostgreSQL goes through TypeORM). */
+let sqlite: SqliteBatchWriter | undefined;
 let queue: Promise<void> = Promise.resolve();
+
+async function apply(events: StorableEvent[]): Promise<void> {
+  if (!source.isInitialized) {
+    await source.initialize();
+    const db = rawSqlite(source);
+    sqlite = db === undefined ? undefined : new SqliteBatchWriter(db, source, logger);
+  }
+  if (sqlite !== undefined) sqlite.apply(events);
+  else await source.transaction((em) => writer.apply(em, events));
+}
 
 async function write(request: WriteRequest): Promise<WriteReply> {
   try {
-    if (!source.isInitialized) await source.initialize();
-    await source.transaction((em) => writer.apply(em, request.events));
+    await apply(request.events);
     return { id: request.id, ok: true };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -8,7 +8,15 @@ import {
 } from '@nestjs/common';
 import { isConnectionError } from './connection-errors';
 import { StoreWriterThread } from './store-writer-thread';
-import { BatchWriter, chunks, IN_CHUNK, SUMMARY_COLUMNS, unique, uniqueStorable } from './batch-writer';
+import {
+  BatchWriter,
+  chunks,
+  IN_CHUNK,
+  SUMMARY_COLUMNS,
+  unique,
+  uniqueStorable,
+  type StorableEvent,
+} from './batch-writer';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, type DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
 import {
@@ -34,6 +42,7 @@ import { CallEntity } from './call.entity';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.codec';
 import { InvalidQueryError } from './invalid-query.error';
 import { SessionEntity } from './session.entity';
+import { rawSqlite, SqliteBatchWriter, type SqliteDatabase } from './sqlite-batch-writer';
 import { DEFAULT_STORE_TIMINGS, StoreConnection, type StoreTimings } from './store-connection';
 import { describeDatabase } from './store-options';
 import { StoreUnavailableError } from './store-unavailable.error';
@@ -66,6 +75,8 @@ export class TypeOrmConversationStore
 {
   private readonly logger = new Logger('ConversationStore');
   private readonly writer = new BatchWriter(this.logger);
+  /** SQLite in-thread writes: prepared statements on the connection they were prepared on. */
+  private sqlite: { db: SqliteDatabase; writer: SqliteBatchWriter } | undefined;
   /** Batches are written on a thread of their own when the database allows a second connection. */
   private readonly thread: StoreWriterThread | undefined;
   private readonly connection: StoreConnection;
@@ -124,13 +135,24 @@ export class TypeOrmConversationStore
       const source = this.connection.dataSource();
       if (this.thread !== undefined) return this.thread.write(batch);
       try {
-        await source.transaction((em) => this.writer.apply(em, batch));
+        await this.writeHere(source, batch);
       } catch (error) {
         throw isConnectionError(error)
           ? new StoreUnavailableError(messageOf(error), { cause: error })
           : error;
       }
     });
+  }
+
+  /** Writes a batch on this thread: prepared statements on SQLite, TypeORM on PostgreSQL. */
+  private async writeHere(source: DataSource, batch: StorableEvent[]): Promise<void> {
+    const db = rawSqlite(source);
+    if (db === undefined) {
+      await source.transaction((em) => this.writer.apply(em, batch));
+      return;
+    }
+    if (this.sqlite?.db !== db) this.sqlite = { db, writer: new SqliteBatchWriter(db, source, this.logger) };
+    this.sqlite.writer.apply(batch);
   }
 
   async listCalls(filter: CallFilter): Promise<Page<CallSummary>> {

@@ -19,6 +19,7 @@ import type { WardenEvent } from '../warden-event';
 import { CallEventEntity } from './call-event.entity';
 import { ConversationStoreModule } from './conversation-store.module';
 import { InvalidQueryError } from './invalid-query.error';
+import { SqliteBatchWriter } from './sqlite-batch-writer';
 import type { StoreTimings } from './store-connection';
 import { buildDataSourceOptions, MIGRATIONS_TABLE, STORE_ENTITIES } from './store-options';
 import { StoreUnavailableError } from './store-unavailable.error';
@@ -367,7 +368,12 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
       );
     }
     batch.length = 1000;
-    const transaction = jest.spyOn(opened.source, 'transaction');
+    // One transaction: TypeORM's on PostgreSQL; on SQLite one apply of the prepared-statement writer (one
+    // BEGIN IMMEDIATE each).
+    const transaction =
+      backend.kind === 'postgres'
+        ? jest.spyOn(opened.source, 'transaction')
+        : jest.spyOn(SqliteBatchWriter.prototype, 'apply');
     await store.writeEvents(batch);
     expect(transaction).toHaveBeenCalledTimes(1);
     transaction.mockRestore();
@@ -732,6 +738,47 @@ describe('TypeOrmConversationStore resilience (PostgreSQL)', () => {
       await one?.close();
       await two?.close();
       await db.cleanup();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Two connections to one SQLite file (the main thread and the writer thread of the built app)
+
+describe('TypeOrmConversationStore on one SQLite file from two connections', () => {
+  it('adds to sessions and patches calls stored by the other connection, and ignores its re-deliveries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-store-'));
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'history.db')}` };
+    const a = await open(env);
+    const b = await open(env);
+    try {
+      const first = callEvents({ id: 'two-1', session: 'shared', model: 'gpt-4o', start: 0, blocked: true });
+      const second = callEvents({ id: 'two-2', session: 'shared', model: 'claude-sonnet', start: 5_000 });
+      // A writes the start of call 1 and all of call 2; B finishes call 1 and re-delivers what A wrote.
+      await a.store.writeEvents([...first.slice(0, 2), ...second]);
+      await b.store.writeEvents([...first, ...second]);
+      await a.store.writeEvents(first);
+      const session = await b.store.getSession('shared');
+      expect(session?.session).toEqual({
+        id: 'shared',
+        firstAt: at(0),
+        lastAt: at(5_000),
+        callCount: 2,
+        models: ['gpt-4o', 'claude-sonnet'],
+      });
+      const call = await a.store.getCall('two-1');
+      expect(call?.call.status).toBe('completed');
+      expect(call?.call.policyActions).toEqual(['tool-call-judge.blocked']);
+      expect(call?.call.finalResponse).not.toBeNull();
+      expect(call?.events.map((e) => e.id)).toEqual(
+        [...first]
+          .sort((x, y) => (x.at < y.at ? -1 : x.at > y.at ? 1 : x.id < y.id ? -1 : 1))
+          .map((e) => e.id),
+      );
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
