@@ -52,19 +52,20 @@ const common = {
 };
 
 const config: Config = {
+  // Jest reads the test timeout from the global config only (a project's own is ignored): e2e tests boot apps,
+  // spawn processes and run real clients, so their default is generous; unit tests finish in milliseconds anyway.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
-      testTimeout: 60_000,
     },
     {
       ...common,
       displayName: 'int',
       testMatch: ['<rootDir>/libs/**/*.int-spec.ts'],
-      testTimeout: 60_000,
     },
   ],
 };

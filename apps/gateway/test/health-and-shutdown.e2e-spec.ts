@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
 import { GracefulShutdown } from '../src/lifecycle/graceful-shutdown.service';
 import { ServingState } from '../src/lifecycle/serving-state';
+import { LlmRoutes } from '../src/llm/llm-routes';
 import { script, sseFrames, startTestGateway } from './support/harness';
 import { spawnGateway } from './support/gateway-process';
 import { stopProcess } from './support/processes';
@@ -158,6 +159,42 @@ describe('health probes', () => {
       expect(report).toMatchObject({ inFlightAtStart: 1, aborted: 0 });
       expect(report.durationMs).toBeGreaterThanOrEqual(500);
       await expect(fetch(`${gw.url}/health/live`)).rejects.toThrow();
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('waits for a request whose body is still uploading when the drain begins', async () => {
+    const gw = await startTestGateway({ SHUTDOWN_GRACE_MS: '10000' });
+    try {
+      const body = JSON.stringify({
+        model: 'gpt-test',
+        messages: [{ role: 'user', content: script({ words: 2 }) }],
+      });
+      const { request } = await import('node:http');
+      const req = request(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+      });
+      req.write(body.slice(0, 10));
+      req.flushHeaders();
+      const routes = gw.app.get(LlmRoutes);
+      await waitFor(() => (routes.inFlight === 1 ? true : undefined));
+      const drain = gw.app.get(GracefulShutdown).drain('test drain');
+      await new Promise((r) => setTimeout(r, 200));
+      req.end(body.slice(10));
+      const { status, text } = await answered;
+      expect(status).toBe(200);
+      expect(JSON.parse(text)).toMatchObject({ object: 'chat.completion' });
+      expect(await drain).toMatchObject({ inFlightAtStart: 1, aborted: 0 });
     } finally {
       await gw.close();
     }

@@ -37,6 +37,13 @@ describe('ClientAddress', () => {
     expect(r.of(request('10.1.2.3', 'garbage'))).toBe('10.1.2.3');
   });
 
+  it('strips the ports some load balancers add to hops', () => {
+    const r = resolver(['10.0.0.0/8']);
+    expect(r.of(request('10.1.2.3', '198.51.100.7:51234'))).toBe('198.51.100.7');
+    expect(r.of(request('10.1.2.3', '[2001:db8::5]:443'))).toBe('2001:db8::5');
+    expect(r.of(request('10.1.2.3', '198.51.100.7:51234, 10.0.0.9:80'))).toBe('198.51.100.7');
+  });
+
   it('accepts IPv6 ranges and refuses entries that are not addresses', () => {
     expect(resolver(['fd00::/8']).of(request('fd00::1', '2001:db8::5'))).toBe('2001:db8::5');
     expect(() => trustedProxies(['10.0.0.0/33'])).toThrow(InvalidConfigException);

@@ -33,6 +33,14 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
+/** An X-Forwarded-For hop without the port some load balancers add (`1.2.3.4:5678`, `[2001:db8::1]:443`). */
+export function hopAddress(hop: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(hop);
+  if (bracketed !== null) return plainAddress(bracketed[1] ?? '');
+  const v4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(hop);
+  return plainAddress(v4WithPort === null ? hop : (v4WithPort[1] ?? ''));
+}
+
 function isTrusted(list: BlockList, address: string): boolean {
   const family = isIP(address);
   return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
@@ -65,7 +73,7 @@ export class ClientAddress {
     const header = req.headers['x-forwarded-for'];
     const hops = (Array.isArray(header) ? header.join(',') : (header ?? ''))
       .split(',')
-      .map((hop) => plainAddress(hop.trim()))
+      .map((hop) => hopAddress(hop.trim()))
       .filter((hop) => hop.length > 0);
     for (let i = hops.length - 1; i >= 0; i--) {
       const hop = hops[i] as string;

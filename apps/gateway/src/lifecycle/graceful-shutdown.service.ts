@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { ControlPlaneService } from '@warden/control-plane';
+import { LlmRoutes } from '../llm/llm-routes';
 import { lifecycleConfig } from './lifecycle.config';
 import { ServingState } from './serving-state';
 import { shuttingDown } from './shutting-down';
@@ -35,6 +36,7 @@ export class GracefulShutdown {
   constructor(
     @Inject(ServingState) private readonly state: ServingState,
     @Inject(ControlPlaneService) private readonly controlPlane: ControlPlaneService,
+    @Inject(LlmRoutes) private readonly routes: LlmRoutes,
     @Inject(HttpAdapterHost) private readonly host: HttpAdapterHost,
     @Inject(lifecycleConfig.KEY) private readonly cfg: ConfigType<typeof lifecycleConfig>,
   ) {}
@@ -48,7 +50,7 @@ export class GracefulShutdown {
   private async run(reason: string): Promise<DrainReport> {
     const started = Date.now();
     this.state.beginDrain();
-    const inFlightAtStart = this.controlPlane.inFlight;
+    const inFlightAtStart = this.routes.inFlight;
     this.logger.log(
       `${reason}: draining, ${inFlightAtStart} call(s) in flight, grace ${this.cfg.shutdownGraceMs} ms`,
     );
@@ -72,7 +74,8 @@ export class GracefulShutdown {
   /** Resolves true once no call is in flight, false if `ms` passed first. */
   private async idleWithin(ms: number): Promise<boolean> {
     const deadline = Date.now() + ms;
-    while (this.controlPlane.inFlight > 0) {
+    // Counted from the route match: a request still uploading its body is in flight too.
+    while (this.routes.inFlight > 0) {
       if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }

@@ -19,7 +19,8 @@ export function exitGracefullyOnSignals(app: INestApplication, after: () => Prom
     }
     stopping = true;
     closeGracefully(app, `received ${signal}`)
-      .then(after)
+      // Traces are flushed whatever happened to the rest.
+      .finally(after)
       .then(
         () => process.exit(0),
         (error: unknown) => {

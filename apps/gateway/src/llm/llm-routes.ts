@@ -61,6 +61,7 @@ export const LLM_ROUTE_TABLE: ReadonlyArray<{ readonly method: 'POST'; readonly 
 @Injectable()
 export class LlmRoutes {
   private readonly logger = new Logger('Errors');
+  private active = 0;
 
   constructor(
     @Inject(LlmIngressService) private readonly ingress: LlmIngressService,
@@ -79,8 +80,16 @@ export class LlmRoutes {
       writeApiError(req, res, shuttingDown(), this.logger);
       return true;
     }
-    this.serve(req, res, route).catch((error: unknown) => writeApiError(req, res, error, this.logger));
+    this.active++;
+    this.serve(req, res, route)
+      .catch((error: unknown) => writeApiError(req, res, error, this.logger))
+      .finally(() => this.active--);
     return true;
+  }
+
+  /** LLM requests being served, from the route match (body still being read) to the end of the response. */
+  get inFlight(): number {
+    return this.active;
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse, route: LlmRoute): Promise<void> {

@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { Controller, Get, Inject, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Logger, Req, Res } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
 import { GatewayErrorCode, GatewayException } from '@warden/control-plane';
 import { metricsConfig, WardenMetrics } from '@warden/metrics';
 import type { Response } from 'express';
 import { digestOf, matchesDigest } from '../auth/constant-time';
+import { gatewayConfig } from '../config/gateway.config';
 
 /**
  * `GET /metrics`: the Prometheus text format. With `METRICS_TOKEN` set, scrapers must send it as
@@ -19,9 +20,15 @@ export class MetricsController {
   constructor(
     @Inject(WardenMetrics) private readonly metrics: WardenMetrics,
     @Inject(metricsConfig.KEY) cfg: ConfigType<typeof metricsConfig>,
+    @Inject(gatewayConfig.KEY) gateway: ConfigType<typeof gatewayConfig>,
   ) {
     this.enabled = cfg.enabled;
     this.digest = cfg.token === undefined ? undefined : digestOf(cfg.token);
+    if (cfg.enabled && cfg.token === undefined && gateway.nodeEnv === 'production') {
+      new Logger('Metrics').warn(
+        'METRICS_TOKEN is not set: GET /metrics is open to anyone who reaches it; set a token or keep it off public networks',
+      );
+    }
   }
 
   @Get()

@@ -1,6 +1,13 @@
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { BucketThrottlerStorage, openRateLimitRedis, secondsCeil } from './bucket-throttler.storage';
+import {
+  BucketThrottlerStorage,
+  openRateLimitRedis,
+  REDIS_COMMAND_TIMEOUT_MS,
+  REDIS_COOLDOWN_MS,
+  secondsCeil,
+} from './bucket-throttler.storage';
 
 /** A logger that keeps what it was told, by level. */
 class RecordingLogger {
@@ -61,5 +68,50 @@ describe('BucketThrottlerStorage', () => {
     expect(storage.isDegraded).toBe(true);
     expect(logger.warnings).toEqual([expect.stringContaining('Rate limiting degraded')]);
     await storage.onApplicationShutdown();
+  });
+
+  it('pays one timeout, not one per request, when Redis hangs with the connection open', async () => {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    server.close();
+    await once(server, 'close');
+    const redis = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const logger = recordingLogger();
+    const storage = new BucketThrottlerStorage(openRateLimitRedis(`redis://127.0.0.1:${port}`), 'p:', logger);
+    try {
+      for (
+        let i = 0;
+        i < 50 &&
+        !(await storage.take('warmup', { interval: 1, capacity: 1 }).then(() => !storage.isDegraded));
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(storage.isDegraded).toBe(false);
+      const rule = { interval: 60_000_000, capacity: 100 };
+      redis.kill('SIGSTOP');
+      const started = Date.now();
+      for (let i = 0; i < 20; i++) expect((await storage.take('k', rule)).allowed).toBe(true);
+      const elapsed = Date.now() - started;
+      // The first request waits for the command timeout; the next ones go straight to memory.
+      expect(elapsed).toBeGreaterThanOrEqual(REDIS_COMMAND_TIMEOUT_MS - 20);
+      expect(elapsed).toBeLessThan(REDIS_COMMAND_TIMEOUT_MS * 3);
+      expect(storage.isDegraded).toBe(true);
+      redis.kill('SIGCONT');
+      await new Promise((r) => setTimeout(r, REDIS_COOLDOWN_MS + 100));
+      await storage.take('k', rule);
+      expect(storage.isDegraded).toBe(false);
+    } finally {
+      redis.kill('SIGCONT');
+      await storage.onApplicationShutdown();
+      redis.kill('SIGKILL');
+    }
   });
 });

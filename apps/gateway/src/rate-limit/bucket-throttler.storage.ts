@@ -9,6 +9,11 @@ import type { BucketOutcome, BucketRule } from './token-bucket';
 
 /** How long one bucket update may wait for Redis before this request falls back to the in-memory bucket. */
 export const REDIS_COMMAND_TIMEOUT_MS = 250;
+/**
+ * After a failed bucket update, requests skip Redis for this long (memory buckets decide): a Redis that hangs
+ * without dropping the connection costs one timeout per period, not one per request.
+ */
+export const REDIS_COOLDOWN_MS = 1_000;
 /** How long boot waits for the Redis connection before starting in memory. */
 export const REDIS_CONNECT_WAIT_MS = 2_000;
 /** Reconnect backoff to Redis: first delay, doubled per attempt up to the maximum. */
@@ -50,6 +55,8 @@ export class BucketThrottlerStorage implements ThrottlerStorage, OnModuleInit, O
   private readonly store: RedisBucketStore | undefined;
   private degraded = false;
   private closed = false;
+  /** `Date.now()` before which Redis is not tried (after a failure). */
+  private skipRedisUntil = 0;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
@@ -96,12 +103,15 @@ export class BucketThrottlerStorage implements ThrottlerStorage, OnModuleInit, O
   /** Takes one token of bucket `key`; `rule.interval` in microseconds. Never rejects. */
   async take(key: string, rule: BucketRule): Promise<BucketOutcome> {
     if (this.store !== undefined && this.redis?.status === 'ready') {
-      try {
-        const outcome = await this.store.take(this.prefix + key, rule);
-        if (this.degraded) this.recovered();
-        return outcome;
-      } catch (error) {
-        this.degrade(error instanceof Error ? error.message : 'unknown error');
+      if (Date.now() >= this.skipRedisUntil) {
+        try {
+          const outcome = await this.store.take(this.prefix + key, rule);
+          if (this.degraded) this.recovered();
+          return outcome;
+        } catch (error) {
+          this.skipRedisUntil = Date.now() + REDIS_COOLDOWN_MS;
+          this.degrade(error instanceof Error ? error.message : 'unknown error');
+        }
       }
     } else if (this.store !== undefined) {
       this.degrade('not connected');

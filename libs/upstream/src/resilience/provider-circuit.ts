@@ -2,6 +2,7 @@ import { circuitBreaker, CircuitState, handleWhen, type CircuitBreakerPolicy } f
 import type { UpstreamResponse } from '../client/upstream-client';
 import type { BreakerOptions } from '../upstream.config';
 import type { CircuitStateName, UpstreamProviderHealth } from './upstream-health';
+import { UpstreamException } from '../client/upstream.exception';
 import { isBreakerFailureError, isBreakerFailureStatus } from './upstream-failure';
 import { ProviderFailureBreaker } from './provider-failure.breaker';
 
@@ -36,7 +37,9 @@ export class ProviderCircuit {
     if (options.consecutiveFailures === 0) return;
     this.breaker = new ProviderFailureBreaker(options);
     const policy = circuitBreaker(
-      handleWhen(isBreakerFailureError).orWhenResult((r) =>
+      // An aborted probe proved nothing: cockatiel would close the circuit on an unhandled error, so while
+      // half-open an abort counts as a failure and the circuit opens again for another delay.
+      handleWhen((error) => isBreakerFailureError(error) || this.isAbortedProbe(error)).orWhenResult((r) =>
         isBreakerFailureStatus((r as UpstreamResponse).status),
       ),
       { breaker: this.breaker, halfOpenAfter: options.halfOpenAfterMs },
@@ -76,6 +79,14 @@ export class ProviderCircuit {
     const state = this.policy?.state ?? CircuitState.Closed;
     if (state === CircuitState.Closed) return true;
     return state === CircuitState.Open && this.retryAfterMs() === 0;
+  }
+
+  private isAbortedProbe(error: unknown): boolean {
+    return (
+      this.policy?.state === CircuitState.HalfOpen &&
+      error instanceof UpstreamException &&
+      error.failure === 'aborted'
+    );
   }
 
   /** Counts a call refused without trying. */

@@ -279,13 +279,30 @@ describe('UpstreamResilience circuit breaker', () => {
   it('does not count 4xx answers nor aborts', async () => {
     const { resilience } = setup({ maxRetries: 0, breaker });
     const upstream = scripted(
+      response(500),
+      new UpstreamException('aborted', 'acme', 'gone'),
       response(429),
       response(400),
-      new UpstreamException('aborted', 'acme', 'gone'),
-      response(404),
     );
-    for (let i = 0; i < 4; i++) await resilience.send(request(), upstream.attempt).catch(() => undefined);
+    await resilience.send(request(), upstream.attempt);
+    await resilience.send(request(), upstream.attempt).catch(() => undefined);
+    // The abort in between neither counted nor reset the run of failures.
+    expect(resilience.snapshot()[0]).toMatchObject({ state: 'closed', consecutiveFailures: 1 });
+    for (let i = 0; i < 2; i++) await resilience.send(request(), upstream.attempt);
     expect(resilience.snapshot()[0]).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+  });
+
+  it('reopens when the probe is aborted (an aborted probe proves nothing)', async () => {
+    jest.useFakeTimers({ now: 1_000_000, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const { resilience, transitions } = setup({ maxRetries: 0, breaker });
+    const failing = scripted(response(503));
+    await resilience.send(request(), failing.attempt);
+    await resilience.send(request(), failing.attempt);
+    jest.setSystemTime(1_001_000);
+    const aborted = scripted(new UpstreamException('aborted', 'acme', 'client left'));
+    await expect(resilience.send(request(), aborted.attempt)).rejects.toMatchObject({ failure: 'aborted' });
+    expect(transitions).toEqual(['open', 'half-open', 'open']);
+    expect(resilience.snapshot()[0]).toMatchObject({ state: 'open', retryAfterMs: 1000 });
   });
 
   it('never opens with a consecutive threshold of 0', async () => {
