@@ -203,15 +203,11 @@ describe('health probes', () => {
   it('ends calls still running when the grace period is over: in-band in a stream, 503 before headers', async () => {
     const gw = await startTestGateway({ SHUTDOWN_GRACE_MS: '300' });
     try {
-      const res = await fetch(`${gw.url}/v1/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-        body: JSON.stringify({
-          model: 'claude-test',
-          max_tokens: 100,
-          stream: true,
-          messages: [{ role: 'user', content: script({ words: 50, chunkDelayMs: 200 }) }],
-        }),
+      const res = await post(gw.url, '/v1/messages', {
+        model: 'claude-test',
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: script({ words: 50, chunkDelayMs: 200 }) }],
       });
       expect(res.status).toBe(200);
       // A second call still waiting for the upstream's headers when the grace period ends.

@@ -11,7 +11,13 @@ import {
 } from '@warden/events';
 import type { Response } from 'express';
 import { AdminAuthGuard } from '../admin/admin-auth.guard';
-import { ApiAdmin, ApiErrorResponse, ApiJsonOk, API_TAGS } from '../openapi/api-docs.decorators';
+import {
+  ApiAdmin,
+  ApiErrorResponse,
+  ApiJsonOk,
+  ApiPageQuery,
+  API_TAGS,
+} from '../openapi/api-docs.decorators';
 import { diffCall, type CallDiff } from './call-diff';
 import {
   callFilterOf,
@@ -70,13 +76,7 @@ export class HistoryController {
   })
   @ApiQuery({ name: 'from', required: false, description: 'ISO date or date-time (inclusive).' })
   @ApiQuery({ name: 'to', required: false, description: 'ISO date or date-time.' })
-  @ApiQuery({ name: 'q', required: false, description: 'Text search.' })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
-  })
-  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page.' })
+  @ApiPageQuery({ max: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @ApiJsonOk('CallPage', 'A page of calls.')
   async calls(@Query() query: unknown): Promise<Page<CallSummary>> {
     const filter = callFilterOf(parseInput(callsQuerySchema, query));
@@ -105,13 +105,7 @@ export class HistoryController {
 
   @Get('sessions')
   @ApiOperation({ summary: 'List sessions', description: 'Newest first, cursor-paginated.' })
-  @ApiQuery({ name: 'q', required: false, description: 'Text search.' })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
-  })
-  @ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page.' })
+  @ApiPageQuery({ max: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @ApiJsonOk('SessionPage', 'A page of sessions.')
   async sessions(@Query() query: unknown): Promise<Page<SessionSummary>> {
     const filter = parseInput(sessionsQuerySchema, query);

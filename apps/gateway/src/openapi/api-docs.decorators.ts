@@ -1,5 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse, ApiSecurity, ApiTags, type ReferenceObject, type SchemaObject } from '@nestjs/swagger';
+import {
+  ApiQuery,
+  ApiResponse,
+  ApiSecurity,
+  ApiTags,
+  type ReferenceObject,
+  type SchemaObject,
+} from '@nestjs/swagger';
 import { SECURITY } from './openapi-security';
 import { ref } from './schemas/schema-ref';
 
@@ -27,6 +34,19 @@ export function ApiErrorResponse(
 /** A JSON 200 answer whose schema is the component `schema`. */
 export function ApiJsonOk(schema: string, description: string): MethodDecorator & ClassDecorator {
   return ApiResponse({ status: 200, description, content: { 'application/json': { schema: ref(schema) } } });
+}
+
+/** The query parameters of a cursor-paginated, text-searchable list: `q`, `limit` and `cursor`. */
+export function ApiPageQuery(page: { max: number; default: number }): MethodDecorator {
+  return applyDecorators(
+    ApiQuery({ name: 'q', required: false, description: 'Text search.' }),
+    ApiQuery({
+      name: 'limit',
+      required: false,
+      schema: { type: 'integer', minimum: 1, maximum: page.max, default: page.default },
+    }),
+    ApiQuery({ name: 'cursor', required: false, description: '`nextCursor` of the previous page.' }),
+  );
 }
 
 /**
