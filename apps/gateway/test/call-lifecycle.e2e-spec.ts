@@ -22,7 +22,7 @@ describe('per-call state is released on every path', () => {
     gw = await startTestGateway({
       POLICY_PLUGIN_DIR: TEST_PLUGIN_DIR,
       POLICY_CONFIG: writePolicyConfig([{ type: 'test-faults', options: { holdMs: 5 } }]),
-      FIRST_TOKEN_TIMEOUT_MS: '200',
+      FIRST_TOKEN_TIMEOUT_MS: '1000',
       STREAM_KEEPALIVE_MS: '100',
       // Every outcome must be exactly what each call scripted: no retry, no circuit turning errors into 503s.
       UPSTREAM_MAX_RETRIES: '0',
@@ -91,7 +91,8 @@ describe('per-call state is released on every path', () => {
           return 'ok';
         }
         const stream = i % 200 === 6;
-        // The upstream would answer after 10 s; the gateway gives up after 200 ms (a wide margin for a loaded CI box).
+        // The upstream would answer after 10 s; the gateway gives up after 1 s (calls that should succeed must never
+        // come near that, even on a loaded CI box: a policy-error stream timing out would be miscounted).
         const res = await openai(script({ ttftMs: 10_000 }), stream);
         const text = await res.text();
         // A 504 when no response header came in time; once a stream's headers were sent, an in-band timeout error.
