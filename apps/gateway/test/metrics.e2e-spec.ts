@@ -181,7 +181,7 @@ describe('Prometheus metrics (GET /metrics)', () => {
     it('counts policy decisions and times each policy', async () => {
       const samples = await scrape(gw);
       expect(
-        sumSamples(samples, 'warden_policy_decisions_total', { policy: 'regex-block', action: 'blocked' }),
+        sumSamples(samples, 'warden_policy_events_total', { policy: 'regex-block', event: 'blocked' }),
       ).toBe(1);
       expect(
         sumSamples(samples, 'warden_policy_decisions_total', { policy: 'regex-block', action: 'respond' }),

@@ -121,7 +121,7 @@ describe('CallMetrics', () => {
     expect(sumSamples(samples, 'warden_upstream_response_seconds_sum', { provider: 'openai' })).toBe(4);
   });
 
-  it('counts policy decisions and policy events by policy and action', async () => {
+  it('counts policy decisions by policy and action, and policy events by policy and event', async () => {
     const c = call('m');
     metrics.policyDecision(c, 'no-secrets', 'reject');
     metrics.policyDecision(c, 'no-secrets', 'reject');
@@ -133,10 +133,14 @@ describe('CallMetrics', () => {
     const samples = await scrape(registry);
     const decisions = (policy: string, action: string) =>
       sumSamples(samples, 'warden_policy_decisions_total', { policy, action });
+    const events = (policy: string, event: string) =>
+      sumSamples(samples, 'warden_policy_events_total', { policy, event });
     expect(decisions('no-secrets', 'reject')).toBe(2);
     expect(decisions('canned', 'respond')).toBe(1);
-    expect(decisions('no-secrets', 'blocked')).toBe(1);
-    expect(decisions('tool.judge', 'allowed')).toBe(2);
-    expect(decisions('other', 'other')).toBe(1);
+    // Events are a family of their own: summing decisions never counts a call twice.
+    expect(sumSamples(samples, 'warden_policy_decisions_total', {})).toBe(3);
+    expect(events('no-secrets', 'blocked')).toBe(1);
+    expect(events('tool.judge', 'allowed')).toBe(2);
+    expect(events('other', 'other')).toBe(1);
   });
 });

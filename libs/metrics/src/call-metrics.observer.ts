@@ -84,7 +84,8 @@ export class CallMetrics extends CallObserver {
   private readonly models: CappedLabels<ModelSeries>;
   private readonly upstream: CappedLabels<HistogramSeries>;
   private readonly decisions: CappedLabels<CounterSeries>;
-  /** Policy event types (`policy.<name>.<action>`) seen, to their series (bounded like `decisions`). */
+  private readonly policyEvents: CappedLabels<CounterSeries>;
+  /** Policy event types (`policy.<name>.<event>`) seen, to their series (bounded like `policyEvents`). */
   private readonly eventTypes = new Map<string, CounterSeries>();
 
   constructor(registry: Registry, maxModels: number) {
@@ -131,16 +132,23 @@ export class CallMetrics extends CallObserver {
     );
     const decisions = new CounterFamily(registry, {
       name: 'warden_policy_decisions_total',
-      help: 'Policy decisions: request rejections and direct answers, and the events policies emit (blocked, replaced, ...).',
+      help: 'Calls a request policy ended itself, by policy and action: reject (an error answer) or respond (an answer written by the policy).',
       labelNames: ['policy', 'action'],
+    });
+    const events = new CounterFamily(registry, {
+      name: 'warden_policy_events_total',
+      help: 'Events policies emitted (blocked, replaced, allowed, ...), by policy and event. One call may emit several.',
+      labelNames: ['policy', 'event'],
     });
     this.models = new CappedLabels(maxModels, (model) => new ModelSeries(model, this.families));
     this.upstream = new CappedLabels(MAX_PROVIDER_LABELS, (provider) => upstream.add({ provider }));
     this.decisions = new CappedLabels(MAX_POLICY_DECISION_LABELS, (key) => {
-      const split = key.lastIndexOf('\n');
-      return split < 0
-        ? decisions.add({ policy: OTHER_LABEL, action: OTHER_LABEL })
-        : decisions.add({ policy: key.slice(0, split), action: key.slice(split + 1) });
+      const [policy, action] = splitKey(key);
+      return decisions.add({ policy, action });
+    });
+    this.policyEvents = new CappedLabels(MAX_POLICY_DECISION_LABELS, (key) => {
+      const [policy, event] = splitKey(key);
+      return events.add({ policy, event });
     });
   }
 
@@ -181,7 +189,7 @@ export class CallMetrics extends CallObserver {
   policyEvent(_call: CallContext, type: string): void {
     let series = this.eventTypes.get(type);
     if (series === undefined) {
-      series = this.decisions.get(decisionKey(type));
+      series = this.policyEvents.get(decisionKey(type));
       if (this.eventTypes.size < MAX_POLICY_DECISION_LABELS) this.eventTypes.set(type, series);
     }
     series.inc();
@@ -194,6 +202,12 @@ export class CallMetrics extends CallObserver {
     outcome.requests.inc();
     outcome.duration.observe(ms / MS_PER_S);
   }
+}
+
+/** A `<policy>\n<label>` key as its two labels (`other` for both when it has no separator). */
+function splitKey(key: string): [string, string] {
+  const split = key.lastIndexOf('\n');
+  return split < 0 ? [OTHER_LABEL, OTHER_LABEL] : [key.slice(0, split), key.slice(split + 1)];
 }
 
 /** `policy.<name>.<action>` as the decision key `<name>\n<action>` (a type of another shape counts as other). */

@@ -61,7 +61,7 @@ export const OPERATIONAL_OPERATIONS: Readonly<Record<string, OperationObject>> =
             schema: { type: 'string' },
             example:
               '# HELP warden_llm_requests_total LLM requests\n# TYPE warden_llm_requests_total counter\n' +
-              'warden_llm_requests_total{endpoint="chat",status="200",model="gpt-4o-mini"} 3\n',
+              'warden_llm_requests_total{route="/v1/chat/completions",status="200",model="gpt-4o-mini"} 3\n',
           },
         },
       },
