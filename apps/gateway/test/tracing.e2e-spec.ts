@@ -20,6 +20,9 @@ import { stopProcess } from './support/processes';
 import { TEST_PLUGIN_DIR, writePolicyConfig } from './support/test-plugins';
 import { waitFor } from './support/wait';
 
+/** Largest disagreement between the clocks of two spans of one trace (see the stream-span check). */
+const SPAN_CLOCK_SKEW_NS = 1_000_000;
+
 /** Spans started and not ended yet: every one must end, whatever path the call took. */
 class OpenSpans implements SpanProcessor {
   readonly open = new Set<Span>();
@@ -189,8 +192,10 @@ describe('OpenTelemetry span tree (real SDK, in-memory exporter)', () => {
     expect(tree.call.parentSpanContext).toBeUndefined();
     expectCallTree(gw, tree, { system: 'openai', model: 'gpt-4o-mini', route: '/v1/chat/completions' });
     const stream = expectStreamSpan(tree.call, tree.trace);
+    // Each SDK span anchors its clock to Date.now() (millisecond steps) when it starts, so timestamps of two spans
+    // may disagree by up to a millisecond: "ends before" is checked within that.
     expect(stream.endTime[0] * 1e9 + stream.endTime[1]).toBeLessThanOrEqual(
-      tree.call.endTime[0] * 1e9 + tree.call.endTime[1],
+      tree.call.endTime[0] * 1e9 + tree.call.endTime[1] + SPAN_CLOCK_SKEW_NS,
     );
   });
 
