@@ -1,16 +1,18 @@
-import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Policy } from './core/policy';
-import type { CallInfo } from './core/policy-context';
 import { PolicyEngine, type ActiveChain } from './policy-engine';
 import { PolicyConfigException } from './registry/policy-config.exception';
 import { PolicyRegistry } from './registry/policy-registry';
 import { definePolicyType } from './registry/policy-type';
+import { callInfo as anyCallInfo } from './testing/policy-test-kit';
 
 const MAX_BUFFER = 4096;
+
+/** The calls of these tests are not streamed. */
+const callInfo = (): ReturnType<typeof anyCallInfo> => anyCallInfo({ stream: false });
 
 /** `tag`: answers every request with its `label` (so a test can see which options a chain was built with). */
 const tagType = definePolicyType({
@@ -27,21 +29,6 @@ function registry(): PolicyRegistry {
   const r = new PolicyRegistry();
   r.register(tagType);
   return r;
-}
-
-function callInfo(): CallInfo {
-  return {
-    callId: 'call_1',
-    sessionId: 'session_1',
-    keyId: undefined,
-    clientFormat: 'anthropic',
-    upstreamFormat: 'anthropic',
-    model: 'm',
-    stream: false,
-    originalRequest: {},
-    signal: new AbortController().signal,
-    span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
-  };
 }
 
 const tags = (...labels: string[]): unknown => ({

@@ -1,31 +1,15 @@
-import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { messageToEvents, MessageAssembler, type AnthropicResponse } from '@warden/llm';
-import type { CallInfo } from '../core/policy-context';
 import { PolicyConfigException } from '../registry/policy-config.exception';
 import { PolicyRegistry } from '../registry/policy-registry';
 import { PolicyChain } from '../runtime/policy-chain';
 import { PolicyTimings } from '../runtime/policy-timings';
+import { callInfo } from '../testing/policy-test-kit';
 import { loadPluginPolicyTypes } from './plugin-loader';
 
 const FIXTURES = join(__dirname, 'test-fixtures', 'valid');
-
-function callInfo(): CallInfo {
-  return {
-    callId: 'call_1',
-    sessionId: 'session_1',
-    keyId: undefined,
-    clientFormat: 'anthropic',
-    upstreamFormat: 'anthropic',
-    model: 'm',
-    stream: true,
-    originalRequest: {},
-    signal: new AbortController().signal,
-    span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
-  };
-}
 
 function errorOf(fn: () => unknown): unknown {
   try {

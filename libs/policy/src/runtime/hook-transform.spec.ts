@@ -1,4 +1,3 @@
-import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import fc from 'fast-check';
 import {
   AnthropicStreamValidator,
@@ -10,7 +9,8 @@ import {
   type AnthropicStreamEvent,
 } from '@warden/llm';
 import type { BlockInfo, FinishInfo, Policy, ToolCall, ToolCallVerdict } from '../core/policy';
-import { CallPolicyContext, type CallInfo, type PolicyContext } from '../core/policy-context';
+import { CallPolicyContext, type PolicyContext } from '../core/policy-context';
+import { assistantMessage, callInfo } from '../testing/policy-test-kit';
 import { HookTransform, WholeMessageTransform } from './hook-transform';
 import { PolicyFailure, StreamBufferExceeded } from './policy-errors';
 import { isPromise, type StreamTransform } from './stream-transform';
@@ -21,21 +21,6 @@ const NUM_RUNS = 200;
 
 type Hooks = Omit<Policy, 'name'>;
 
-function callInfo(): CallInfo {
-  return {
-    callId: 'call_1',
-    sessionId: 'session_1',
-    keyId: undefined,
-    clientFormat: 'anthropic',
-    upstreamFormat: 'anthropic',
-    model: 'm',
-    stream: true,
-    originalRequest: {},
-    signal: new AbortController().signal,
-    span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
-  };
-}
-
 function context(): CallPolicyContext {
   return new CallPolicyContext(callInfo(), POLICY, () => undefined);
 }
@@ -44,20 +29,12 @@ function hooks(policy: Hooks, maxBufferBytes = MAX_BUFFER, ctx: PolicyContext = 
   return new HookTransform({ name: POLICY, ...policy }, ctx, maxBufferBytes);
 }
 
+/** An assistant message with these blocks (`end_turn` unless said otherwise). */
 function message(
   content: AnthropicContentBlock[],
   stopReason: AnthropicStopReason = 'end_turn',
 ): AnthropicResponse {
-  return {
-    id: 'msg_1',
-    type: 'message',
-    role: 'assistant',
-    model: 'm',
-    content,
-    stop_reason: stopReason,
-    stop_sequence: null,
-    usage: { input_tokens: 10, output_tokens: 20 },
-  };
+  return assistantMessage(content, stopReason);
 }
 
 const text = (value: string): AnthropicContentBlock => ({ type: 'text', text: value });

@@ -1,4 +1,3 @@
-import { INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import fc from 'fast-check';
 import {
   AnthropicStreamValidator,
@@ -11,53 +10,26 @@ import {
   type JsonObject,
 } from '@warden/llm';
 import type { Policy, RequestVerdict, ToolCall, ToolCallVerdict } from '../core/policy';
-import type { CallInfo, PolicyContext } from '../core/policy-context';
+import type { PolicyContext } from '../core/policy-context';
 import type { PolicyRequest } from '../core/policy-request';
-import { PolicyChain, type ChainRun } from './policy-chain';
+import type { ChainRun } from './policy-chain';
 import { PolicyFailure } from './policy-errors';
 import { PolicyTimings } from './policy-timings';
 import { isPromise, PASS_THROUGH, type StreamTransform } from './stream-transform';
+import { assistantMessage, callInfo, chainOf, chunkedEvents } from '../testing/policy-test-kit';
 
-const MAX_BUFFER = 1 << 20;
 const NUM_RUNS = 100;
-
-function callInfo(callId = 'call_1'): CallInfo {
-  return {
-    callId,
-    sessionId: 'session_1',
-    keyId: undefined,
-    clientFormat: 'anthropic',
-    upstreamFormat: 'anthropic',
-    model: 'm',
-    stream: true,
-    originalRequest: {},
-    signal: new AbortController().signal,
-    span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
-  };
-}
-
-function chainOf(policies: Policy[], timings = new PolicyTimings()): PolicyChain {
-  return new PolicyChain(policies, { maxBufferBytes: MAX_BUFFER, timings });
-}
 
 function runOf(policies: Policy[], timings?: PolicyTimings): ChainRun {
   return chainOf(policies, timings).begin(callInfo(), () => undefined);
 }
 
+/** An assistant message with these blocks (`end_turn` unless said otherwise). */
 function message(
   content: AnthropicContentBlock[],
   stopReason: AnthropicStopReason = 'end_turn',
 ): AnthropicResponse {
-  return {
-    id: 'msg_1',
-    type: 'message',
-    role: 'assistant',
-    model: 'm',
-    content,
-    stop_reason: stopReason,
-    stop_sequence: null,
-    usage: { input_tokens: 10, output_tokens: 20 },
-  };
+  return assistantMessage(content, stopReason);
 }
 
 const text = (value: string): AnthropicContentBlock => ({ type: 'text', text: value });
@@ -67,19 +39,6 @@ const tool = (id: string, name = 'bash'): AnthropicContentBlock => ({
   name,
   input: { id },
 });
-
-/** The canonical events of `msg` with each text delta cut into pieces of `size` characters. */
-function chunked(msg: AnthropicResponse, size: number): AnthropicStreamEvent[] {
-  return messageToEvents(msg).flatMap((event): AnthropicStreamEvent[] => {
-    if (event.type !== 'content_block_delta' || event.delta.type !== 'text_delta') return [event];
-    const value = String(event.delta.text);
-    const pieces: AnthropicStreamEvent[] = [];
-    for (let i = 0; i < value.length; i += size) {
-      pieces.push({ ...event, delta: { type: 'text_delta', text: value.slice(i, i + size) } });
-    }
-    return pieces;
-  });
-}
 
 /** Streams `events` through `transform`, validating the output, and assembles it. */
 async function stream(
@@ -263,10 +222,10 @@ describe('PolicyChain', () => {
         },
       };
       const msg = message([text('banana'), text('cake')]);
-      const forward = await stream(runOf([swapVowel, shout]).streamTransform(), chunked(msg, 2));
+      const forward = await stream(runOf([swapVowel, shout]).streamTransform(), chunkedEvents(msg, [2]));
       expect(forward.message.content).toEqual([text('BONONO'), text('COKE')]);
       expect(seenBySecond.join('')).toBe('bononocoke');
-      const reverse = await stream(runOf([shout, swapVowel]).streamTransform(), chunked(msg, 2));
+      const reverse = await stream(runOf([shout, swapVowel]).streamTransform(), chunkedEvents(msg, [2]));
       expect(reverse.message.content).toEqual([text('BANANA'), text('CAKE')]);
     });
 
@@ -324,7 +283,7 @@ describe('PolicyChain', () => {
               },
             ];
             const msg = message(content, stopReason);
-            const streamed = await stream(runOf(policies()).streamTransform(), chunked(msg, size));
+            const streamed = await stream(runOf(policies()).streamTransform(), chunkedEvents(msg, [size]));
             const whole = await runOf(policies()).transformMessage(structuredClone(msg));
             expect(whole).toEqual(streamed.message);
           },
@@ -463,7 +422,7 @@ describe('PolicyChain', () => {
       const begin = (): ChainRun => chain.begin(callInfo(), (type, data) => events.push([type, data]));
       const msg = message([text('ab'), tool('t1')], 'tool_use');
       const request = await begin().onRequest(userRequest('hi'));
-      const streamed = await stream(begin().streamTransform(), chunked(msg, 1));
+      const streamed = await stream(begin().streamTransform(), chunkedEvents(msg, [1]));
       const whole = await begin().transformMessage(msg);
       return {
         flags: [chain.hasRequestHooks, chain.hasResponseHooks],
@@ -504,7 +463,7 @@ describe('PolicyChain', () => {
       }
       const msg = message([text('x')]);
       const run = runOf([new Counter('+'), new Whole('end')]);
-      expect((await stream(run.streamTransform(), chunked(msg, 1))).message.content).toEqual([
+      expect((await stream(run.streamTransform(), chunkedEvents(msg, [1]))).message.content).toEqual([
         text('x+'),
         text('end'),
       ]);
@@ -631,13 +590,17 @@ describe('PolicyChain', () => {
       },
     };
     const chain = chainOf([counter, { ...counter, name: 'twin' }]);
-    const events = chunked(message([text('abc')]), 1);
+    const events = chunkedEvents(message([text('abc')]), [1]);
     await stream(
-      chain.begin(callInfo('call_a'), (type, data) => emitted.push([type, data])).streamTransform(),
+      chain
+        .begin(callInfo({ callId: 'call_a' }), (type, data) => emitted.push([type, data]))
+        .streamTransform(),
       events,
     );
     await stream(
-      chain.begin(callInfo('call_b'), (type, data) => emitted.push([type, data])).streamTransform(),
+      chain
+        .begin(callInfo({ callId: 'call_b' }), (type, data) => emitted.push([type, data]))
+        .streamTransform(),
       events,
     );
     const counts = (type: string, callId: string): unknown[] =>
