@@ -3,7 +3,6 @@ export * from './control-plane.module';
 export * from './control-plane.service';
 export * from './call/call-context';
 export * from './call/call-observer';
-export * from './call/read-body';
 export * from './errors/gateway-error-code';
 export * from './errors/gateway.exception';
 export * from './errors/error-bodies';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { uuidv7 } from './event-id';
+import { isoNow, uuidv7 } from './event-id';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -28,6 +28,17 @@ describe('uuidv7', () => {
           expect(new Set(ids).size).toBe(ids.length);
         },
       ),
+    );
+  });
+});
+
+describe('isoNow', () => {
+  it('formats like Date#toISOString, for the same millisecond and for any other', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 4_102_444_800_000 }), (ms) => {
+        expect(isoNow(ms)).toBe(new Date(ms).toISOString());
+        expect(isoNow(ms)).toBe(new Date(ms).toISOString());
+      }),
     );
   });
 });

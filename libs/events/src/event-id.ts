@@ -5,11 +5,17 @@ const POOL_BYTES = 10 * 512;
 /** Largest value of the 12-bit counter that orders ids minted in the same millisecond. */
 const MAX_COUNTER = 0xfff;
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** ASCII hex digits, by value. */
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+/** Where each of the 16 bytes of a UUID goes in its 36-character text (dashes after bytes 4, 6, 8 and 10). */
+const TEXT_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
+/** The text of the id being minted: written in place, then read as one flat string. */
+const text = Buffer.from('00000000-0000-0000-0000-000000000000', 'latin1');
 
-/** Two hex digits of a byte. */
-function hex(byte: number): string {
-  return HEX[byte & 0xff] as string;
+function putByte(index: number, byte: number): void {
+  const at = TEXT_AT[index] as number;
+  text[at] = HEX_DIGITS[(byte >>> 4) & 0xf] as number;
+  text[at + 1] = HEX_DIGITS[byte & 0xf] as number;
 }
 
 function poolByte(index: number): number {
@@ -51,26 +57,31 @@ export function uuidv7(now: number = Date.now()): string {
   const ms = lastMs;
   const hi = Math.floor(ms / 0x10000);
   const lo = ms % 0x10000;
-  return (
-    hex(hi >>> 24) +
-    hex(hi >>> 16) +
-    hex(hi >>> 8) +
-    hex(hi) +
-    '-' +
-    hex(lo >>> 8) +
-    hex(lo) +
-    '-' +
-    hex(0x70 | (counter >>> 8)) +
-    hex(counter) +
-    '-' +
-    hex(0x80 | (poolByte(at + 2) & 0x3f)) +
-    hex(poolByte(at + 3)) +
-    '-' +
-    hex(poolByte(at + 4)) +
-    hex(poolByte(at + 5)) +
-    hex(poolByte(at + 6)) +
-    hex(poolByte(at + 7)) +
-    hex(poolByte(at + 8)) +
-    hex(poolByte(at + 9))
-  );
+  putByte(0, hi >>> 24);
+  putByte(1, hi >>> 16);
+  putByte(2, hi >>> 8);
+  putByte(3, hi);
+  putByte(4, lo >>> 8);
+  putByte(5, lo);
+  putByte(6, 0x70 | (counter >>> 8));
+  putByte(7, counter);
+  putByte(8, 0x80 | (poolByte(at + 2) & 0x3f));
+  for (let i = 3; i < 10; i++) putByte(i + 6, poolByte(at + i));
+  // One flat string (hex pairs joined with `+` would make a rope that every later use must flatten).
+  return text.toString('latin1', 0, text.length);
+}
+
+let isoMs = -1;
+let isoText = '';
+
+/**
+ * `new Date(ms).toISOString()`, remembered for the last millisecond asked: a call stamps several events within
+ * the same millisecond, and formatting a date costs far more than comparing two numbers.
+ */
+export function isoNow(ms: number = Date.now()): string {
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
 }

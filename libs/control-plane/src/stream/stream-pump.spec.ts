@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { Readable, Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { encodeAnthropicEvent, type AnthropicStreamEvent } from '@warden/llm';
-import type { ResolvedRoute } from '@warden/upstream';
+import { UpstreamBody, type ResolvedRoute } from '@warden/upstream';
 import type { CallContext } from '../call/call-context';
 import { AnthropicPassthroughRelay } from './passthrough-relays';
 import { CLIENT_GONE, pumpStream } from './stream-pump';
@@ -37,14 +37,31 @@ const ticks = async (n: number): Promise<void> => {
 
 describe('pumpStream', () => {
   it('stops reading upstream while the client socket is full, and stops for good when the client leaves', async () => {
+    // An upstream that sends 1 KiB pings for as long as it is not paused (like a socket the reader keeps up with).
     let pulled = 0;
-    const upstream = new Readable({
-      highWaterMark: 1,
-      read() {
+    let paused = false;
+    let aborted = false;
+    const upstream = new UpstreamBody();
+    const produce = (): void => {
+      while (!paused && !aborted) {
         pulled += 1;
-        this.push(pulled === 1 ? encodeAnthropicEvent(start) : encodeAnthropicEvent({ type: 'ping' }));
+        const event = pulled === 1 ? start : ({ type: 'ping' } as const);
+        upstream.push(Buffer.from(encodeAnthropicEvent(event).padEnd(1024, '\n')));
+      }
+    };
+    upstream.attach({
+      pause: () => {
+        paused = true;
+      },
+      resume: () => {
+        paused = false;
+        setImmediate(produce);
+      },
+      abort: () => {
+        aborted = true;
       },
     });
+    setImmediate(produce);
     const writes: string[] = [];
     // A client that never drains: every write reports a full buffer.
     const client = new Writable({
@@ -62,13 +79,17 @@ describe('pumpStream', () => {
       { maxFrameBytes: 1024, firstTokenMs: 10_000, keepAliveMs: 10_000 },
     );
     await ticks(50);
-    // One write went out and was not drained: the pump waits instead of pulling the rest of the stream.
+    // One write went out and was not drained: the pump waits, upstream is paused once 64 KiB are buffered.
     expect(writes).toHaveLength(1);
+    expect(paused).toBe(true);
     const pulledWhileBlocked = pulled;
     await ticks(50);
     expect(pulled).toBe(pulledWhileBlocked);
-    expect(pulled).toBeLessThan(5);
+    expect(pulled).toBeLessThanOrEqual(65);
     ctx.abort(CLIENT_GONE);
     await expect(done).resolves.toMatchObject({ status: 'client_aborted' });
+    // The pump let go of the body: the upstream transfer is aborted.
+    expect(aborted).toBe(true);
+    expect(upstream.destroyed).toBe(true);
   });
 });

@@ -75,4 +75,31 @@ describe('redactEvent', () => {
     expect(() => redactEvent({ ...base, data: deep })).not.toThrow();
     expect(JSON.stringify(redactEvent({ ...base, data: deep }))).toContain(UNREPRESENTABLE);
   });
+
+  it('shares what needs no change instead of copying it, and copies only the path to a change', () => {
+    const clean = { messages: [{ role: 'user', content: 'hello' }], model: 'm' };
+    const mixed = { a: { b: 'plain' }, c: { d: 'key sk-ant-api03-abcdefghijklmnop' } };
+    const out = redactEvent({ ...base, data: { clean, mixed } });
+    const data = out.data as { clean: unknown; mixed: { a: unknown; c: { d: string } } };
+    expect(data.clean).toBe(clean);
+    expect(data.mixed).not.toBe(mixed);
+    expect(data.mixed.a).toBe(mixed.a);
+    expect(data.mixed.c.d).toBe('key [redacted]');
+  });
+
+  it('keeps a key named __proto__ as data (as JSON.parse makes it), and copies class instances', () => {
+    const parsed = JSON.parse('{"__proto__":{"polluted":"sk-ant-api03-abcdefghijklmnop"},"x":1}') as object;
+    class Point {
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
+    }
+    const out = redactEvent({ ...base, data: { parsed, point: new Point(1, 2) } });
+    expect(JSON.stringify(out.data)).toBe(
+      '{"parsed":{"__proto__":{"polluted":"[redacted]"},"x":1},"point":{"x":1,"y":2}}',
+    );
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf((out.data as { point: object }).point)).toBe(Object.prototype);
+  });
 });

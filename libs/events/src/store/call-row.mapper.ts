@@ -105,6 +105,19 @@ export function isStorableEvent(event: WardenEvent): event is WardenEvent & { ca
 
 /** The canonical form of a timestamp (`YYYY-MM-DDTHH:mm:ss.sssZ`, sortable as text), or undefined if invalid. */
 export function normalizeTimestamp(value: string | Date): string | undefined {
+  // Events of a call (and of calls made together) mostly share their millisecond: remember the last answer.
+  if (typeof value === 'string' && value === lastTimestamp.in) return lastTimestamp.out;
+  const out = normalize(value);
+  if (typeof value === 'string') {
+    lastTimestamp.in = value;
+    lastTimestamp.out = out;
+  }
+  return out;
+}
+
+const lastTimestamp: { in: string | undefined; out: string | undefined } = { in: undefined, out: undefined };
+
+function normalize(value: string | Date): string | undefined {
   const time = value instanceof Date ? value.getTime() : Date.parse(value);
   if (!Number.isFinite(time)) return undefined;
   const date = new Date(time);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EventsConfig } from '../events.config';
 import type { StorableEvent } from './batch-writer';
-import type { WriteReply, WriteRequest, WriterInit } from './store-writer.protocol';
+import { encodeBatch, type WriteReply, type WriteRequest, type WriterInit } from './store-writer.protocol';
 import { StoreUnavailableError } from './store-unavailable.error';
 
 const WORKER_FILE = join(__dirname, 'store-writer.worker.js');
@@ -32,9 +32,10 @@ export class StoreWriterThread {
   write(events: StorableEvent[]): Promise<void> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
+    const text = encodeBatch(events);
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const request: WriteRequest = { id, events };
+      const request: WriteRequest = { id, events: text };
       worker.postMessage(request);
     });
   }

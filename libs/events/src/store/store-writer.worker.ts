@@ -5,7 +5,7 @@ import { BatchWriter, type StorableEvent } from './batch-writer';
 import { isConnectionError } from './connection-errors';
 import { rawSqlite, SqliteBatchWriter } from './sqlite-batch-writer';
 import { buildDataSourceOptions, STORE_ENTITIES } from './store-options';
-import type { WriteReply, WriteRequest, WriterInit } from './store-writer.protocol';
+import { decodeBatch, type WriteReply, type WriteRequest, type WriterInit } from './store-writer.protocol';
 
 /**
  * The history writer thread: its own connection to the database (the main thread keeps one for reads, migrations
@@ -34,7 +34,7 @@ async function apply(events: StorableEvent[]): Promise<void> {
 
 async function write(request: WriteRequest): Promise<WriteReply> {
   try {
-    await apply(request.events);
+    await apply(decodeBatch(request.events));
     return { id: request.id, ok: true };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { WireFormat } from '@warden/llm';
 import type { Provider } from '../routing/provider';
 import type { UpstreamRetry } from '../resilience/upstream-retry';
 import type { UpstreamTimeouts } from '../upstream.config';
+import { UpstreamBody } from './upstream-body';
 import { toUpstreamException } from './upstream.exception';
 
 /** The endpoint of a call, relative to the provider's base URL for the format. */
@@ -40,38 +40,61 @@ export interface UpstreamRequest {
 export interface UpstreamResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
-  readonly body: Readable;
+  readonly body: UpstreamBody;
+}
+
+/** A provider base URL split the way a dispatch wants it. */
+interface Target {
+  readonly origin: string;
+  /** The base URL's path without a trailing slash (`/v1`, or empty). */
+  readonly prefix: string;
 }
 
 /**
  * Sends requests to upstream providers over keep-alive pools (one undici Agent per origin and connect timeout),
  * so no DNS or TLS setup happens per call. Transport failures become {@link UpstreamException}s.
+ *
+ * Requests go through undici's `dispatch` with a handler of our own ({@link Exchange}) rather than its `request`
+ * API: no response stream, no promise chain per chunk, no abort listener kept by undici. On the gateway's hot path
+ * that halves the client's CPU per call (measured: `bench/README.md`).
  */
 export class UpstreamClient {
   private readonly agents = new Map<string, Agent>();
+  private readonly targets = new Map<string, Target>();
 
   /** Sends `req` and resolves once the response headers arrived. */
-  async send(req: UpstreamRequest): Promise<UpstreamResponse> {
+  send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const base = req.provider.baseUrls[req.format];
     const path = PATHS[req.format][req.endpoint];
     if (base === undefined || path === undefined) {
-      throw new Error(`Provider ${req.provider.name} has no ${req.format} ${req.endpoint} endpoint`);
+      return Promise.reject(
+        new Error(`Provider ${req.provider.name} has no ${req.format} ${req.endpoint} endpoint`),
+      );
     }
-    const url = `${base}${path}${req.query}`;
-    try {
-      const res = await request(url, {
-        method: 'POST',
-        headers: req.headers as Record<string, string>,
-        body: req.body,
-        signal: req.signal,
-        dispatcher: this.agentFor(base, req.timeouts.connectMs),
-        headersTimeout: req.timeouts.firstTokenMs,
-        bodyTimeout: req.timeouts.idleMs,
-      });
-      return { status: res.statusCode, headers: res.headers, body: res.body };
-    } catch (error) {
-      throw toUpstreamException(error, req.provider.name, req.signal);
+    if (req.signal.aborted) {
+      return Promise.reject(toUpstreamException(req.signal.reason, req.provider.name, req.signal));
     }
+    const target = this.targetOf(base);
+    const dispatcher = this.agentFor(base, req.timeouts.connectMs);
+    return new Promise<UpstreamResponse>((resolve, reject) => {
+      const exchange = new Exchange(req, resolve, reject);
+      try {
+        dispatcher.dispatch(
+          {
+            origin: target.origin,
+            path: `${target.prefix}${path}${req.query}`,
+            method: 'POST',
+            headers: req.headers as Record<string, string>,
+            body: req.body,
+            headersTimeout: req.timeouts.firstTokenMs,
+            bodyTimeout: req.timeouts.idleMs,
+          },
+          exchange,
+        );
+      } catch (error) {
+        exchange.onResponseError(undefined, error);
+      }
+    });
   }
 
   /** Closes every pool (graceful shutdown). */
@@ -79,6 +102,16 @@ export class UpstreamClient {
     const agents = [...this.agents.values()];
     this.agents.clear();
     await Promise.all(agents.map((a) => a.close()));
+  }
+
+  private targetOf(base: string): Target {
+    let target = this.targets.get(base);
+    if (target === undefined) {
+      const url = new URL(base);
+      target = { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
+      this.targets.set(base, target);
+    }
+    return target;
   }
 
   private agentFor(base: string, connectMs: number): Agent {
@@ -90,4 +123,79 @@ export class UpstreamClient {
     }
     return agent;
   }
+}
+
+/**
+ * One request/response exchange with an upstream (an undici dispatch handler). Settles the `send` promise with
+ * the response head, then feeds the body; the call's signal aborts it at any point (a request still queued for a
+ * connection is refused at once and never sent).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private body: UpstreamBody | undefined;
+  private settled = false;
+  private finished = false;
+
+  constructor(
+    private readonly req: UpstreamRequest,
+    private readonly resolve: (response: UpstreamResponse) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    req.signal.addEventListener('abort', this.onAbort);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.req.signal.aborted) controller.abort(abortError(this.req.signal));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (statusCode < 200 || this.settled) return; // 1xx: informational, the real head follows
+    const body = new UpstreamBody();
+    body.attach(controller);
+    this.body = body;
+    this.settled = true;
+    this.resolve({ status: statusCode, headers, body });
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.body?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.finish();
+    this.body?.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: unknown): void {
+    this.finish();
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(toUpstreamException(error, this.req.provider.name, this.req.signal));
+    } else this.body?.fail(error);
+  }
+
+  /** The call's signal fired: stop the exchange wherever it is. */
+  private readonly onAbort = (): void => {
+    const reason = abortError(this.req.signal);
+    if (this.controller !== undefined) this.controller.abort(reason);
+    // Not connected yet (queued): refuse now; the dispatcher drops it when its turn comes (onRequestStart).
+    else this.onResponseError(undefined, reason);
+  };
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.req.signal.removeEventListener('abort', this.onAbort);
+  }
+}
+
+/** The error a signal's abort is reported with to undici (the signal's reason itself when it is an Error). */
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('upstream call aborted');
 }

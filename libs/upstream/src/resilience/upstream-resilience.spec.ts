@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Readable } from 'node:stream';
+import { UpstreamBody } from '../client/upstream-body';
 import type { UpstreamRequest, UpstreamResponse } from '../client/upstream-client';
 import { UpstreamException } from '../client/upstream.exception';
 import type { UpstreamResilienceOptions } from '../upstream.config';
@@ -42,7 +42,7 @@ function request(
 }
 
 function response(status: number, headers: IncomingHttpHeaders = {}): UpstreamResponse {
-  return { status, headers, body: Readable.from([Buffer.from(`{"status":${status}}`)]) };
+  return { status, headers, body: UpstreamBody.of(`{"status":${status}}`) };
 }
 
 type Step = UpstreamResponse | UpstreamException;
@@ -95,7 +95,7 @@ describe('UpstreamResilience retries', () => {
     const upstream = scripted(response(503), response(200));
     await resilience.send(request(), upstream.attempt);
     const discarded = upstream.seen[0]?.body;
-    expect(discarded?.destroyed || discarded?.readableEnded).toBe(true);
+    expect(discarded?.destroyed === true || discarded?.complete === true).toBe(true);
   });
 
   it('retries a connection failure before any response', async () => {

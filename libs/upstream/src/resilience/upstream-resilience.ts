@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { BrokenCircuitError } from 'cockatiel';
 import type { UpstreamRequest, UpstreamResponse } from '../client/upstream-client';
 import { toUpstreamException, UpstreamException } from '../client/upstream.exception';
@@ -68,7 +67,8 @@ export class UpstreamResilience implements UpstreamHealth {
         return outcome.response;
       }
       const reason = 'response' in outcome ? `HTTP ${outcome.response.status}` : failureOf(outcome.error);
-      if ('response' in outcome) discard(outcome.response.body);
+      // Read a little of a discarded answer so its connection is reused; a longer one is destroyed.
+      if ('response' in outcome) void outcome.response.body.discard(DISCARD_LIMIT_BYTES);
       circuit.counters.retries++;
       const event: UpstreamRetry = { provider: circuit.provider, attempt: retry + 1, delayMs, reason };
       this.listener.retry(event);
@@ -116,16 +116,6 @@ export class UpstreamResilience implements UpstreamHealth {
 
 function failureOf(error: unknown): string {
   return error instanceof UpstreamException ? error.failure : 'error';
-}
-
-/** Lets go of a response that will not be used: reads a little of it (keeps the connection) or destroys it. */
-function discard(body: Readable): void {
-  const dumpable = body as Readable & { dump?: (options: { limit: number }) => Promise<void> };
-  if (typeof dumpable.dump === 'function') {
-    dumpable.dump({ limit: DISCARD_LIMIT_BYTES }).catch(() => body.destroy());
-  } else {
-    body.destroy();
-  }
 }
 
 /** Waits `ms`, or rejects at once with the call's failure when its signal fires (client gone, deadline). */
