@@ -6,7 +6,8 @@
  * Per variant: a fresh gateway; 1-connection latency of a small non-streaming call and of a 50-word stream's first
  * byte, each interleaved with the same measure on the mock alone (so a noisy machine hits both alike); throughput
  * at 1/16/64 connections against the mock's own throughput, measured before the first variant and after the last
- * (the mean of both is the baseline). Writes bench/results/latest.json and bench/results/latest.md.
+ * (the mean of both is the baseline). Writes bench/results/latest.json and bench/results/latest.md. The first
+ * "variant", `pipe`, is not the gateway but a bare byte-forwarding proxy measured the same way: the reference point.
  *
  * Environment: BENCH_LATENCY_REQUESTS, BENCH_STREAM_REQUESTS, BENCH_THROUGHPUT_SECONDS, BENCH_VARIANTS (comma-separated
  * names, default all), BENCH_REDIS_URL (default redis://127.0.0.1:6379/14).
@@ -61,11 +62,23 @@ interface Variant {
   description: string;
   /** The variant the per-feature overhead is measured against (undefined: the mock alone). */
   versus?: string;
-  env: (ctx: { sqlitePath: string; otlpEndpoint: string }) => Record<string, string>;
+  env: (ctx: { sqlitePath: string; otlpEndpoint: string; mockOrigin: string }) => Record<string, string>;
   needsRedis?: boolean;
+  /** The program measured instead of the gateway (a reference point). */
+  script?: string;
 }
 
+const GATEWAY_SCRIPT = 'dist/apps/gateway/src/main.js';
+
 const VARIANTS: Variant[] = [
+  {
+    name: 'pipe',
+    description:
+      'reference, not the gateway: a bare Node.js proxy that only forwards bytes over keep-alive connections ' +
+      '(bench/pipe-proxy.ts), the floor issue 2 asks the gateway to approach',
+    script: 'dist/bench/pipe-proxy.js',
+    env: ({ mockOrigin }) => ({ UPSTREAM: mockOrigin }),
+  },
   {
     name: 'core',
     description:
@@ -318,8 +331,8 @@ async function runVariant(
   const sqlitePath = join(RESULTS, 'bench-history.db.tmp');
   removeSqlite(sqlitePath);
   const gatewayPort = await freePort();
-  const env = variant.env({ sqlitePath, otlpEndpoint });
-  const gateway = start('dist/apps/gateway/src/main.js', {
+  const env = variant.env({ sqlitePath, otlpEndpoint, mockOrigin });
+  const gateway = start(variant.script ?? GATEWAY_SCRIPT, {
     PORT: String(gatewayPort),
     LOG_LEVEL: 'warn',
     UPSTREAM_OPENAI_BASE_URL: `${mockOrigin}/v1`,
@@ -348,7 +361,12 @@ async function runVariant(
       name: variant.name,
       description: variant.description,
       versus: variant.versus ?? null,
-      env: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace(RESULTS, 'bench/results')])),
+      env: Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [
+          k,
+          v.replace(RESULTS, 'bench/results').replace(mockOrigin, '<mock>'),
+        ]),
+      ),
       nonStreaming: { direct: direct.total, gateway: via.total },
       streaming: { direct: streamDirect.first, gateway: streamVia.first },
       added: {

@@ -56,7 +56,7 @@ interface Target {
  *
  * Requests go through undici's `dispatch` with a handler of our own ({@link Exchange}) rather than its `request`
  * API: no response stream, no promise chain per chunk, no abort listener kept by undici. On the gateway's hot path
- * that halves the client's CPU per call (measured: `bench/README.md`).
+ * that halves the client's CPU per call.
  */
 export class UpstreamClient {
   private readonly agents = new Map<string, Agent>();
