@@ -42,8 +42,6 @@ const CPU_SETTLE_MS = 1500;
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
 const CLOCK_TICKS = 100;
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
-/** A PostgreSQL URL nothing listens on: the history store never connects, so nothing is stored. */
-const NO_DATABASE = 'postgres://bench@127.0.0.1:1/none';
 
 const SMALL_BODY = JSON.stringify({
   model: 'gpt-bench',
@@ -82,9 +80,8 @@ const VARIANTS: Variant[] = [
   {
     name: 'core',
     description:
-      'history not stored (there is no switch: DATABASE_URL points at a PostgreSQL that is not there, the ' +
-      'publisher drops what it cannot write), METRICS_ENABLED=false, no tracing, in-process bus',
-    env: () => ({ DATABASE_URL: NO_DATABASE, METRICS_ENABLED: 'false' }),
+      'HISTORY_ENABLED=false (no history database), METRICS_ENABLED=false, no tracing, in-process bus',
+    env: () => ({ HISTORY_ENABLED: 'false', METRICS_ENABLED: 'false' }),
   },
   {
     name: '+history',

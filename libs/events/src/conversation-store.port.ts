@@ -76,6 +76,9 @@ export interface Page<T> {
  * the event publisher, off the hot path; reads serve the admin API and the UI.
  */
 export abstract class ConversationStore {
+  /** False when history is switched off (HISTORY_ENABLED=false): writes are not sent, reads are refused. */
+  readonly enabled: boolean = true;
+
   /** Applies a batch of events (idempotent per event id): creates/updates calls and sessions, appends events. */
   abstract writeEvents(events: readonly WardenEvent[]): Promise<void>;
   abstract listCalls(filter: CallFilter): Promise<Page<CallSummary>>;

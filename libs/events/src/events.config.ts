@@ -24,6 +24,11 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
 export const eventsConfig = defineEnvConfig(
   'events',
   {
+    HISTORY_ENABLED: env
+      .bool(true)
+      .describe(
+        'Record calls in the history database. false: nothing is stored and no database is opened (the live view still shows events; the history API answers 404).',
+      ),
     DATABASE_URL: z
       .string()
       .regex(DATABASE_URL, 'must be sqlite:<path>, sqlite::memory: or postgres://…')
@@ -70,6 +75,7 @@ export const eventsConfig = defineEnvConfig(
     EVENT_FLUSH_MS: env.int(1000, 1).describe('Queued events are written at least this often (ms).'),
   },
   (e) => ({
+    historyEnabled: e.HISTORY_ENABLED,
     database: parseDatabaseUrl(e.DATABASE_URL),
     migrations: e.DB_MIGRATIONS,
     poolMax: e.DB_POOL_MAX,

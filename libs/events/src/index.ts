@@ -7,6 +7,8 @@ export * from './event-types';
 export * from './events.config';
 export * from './store/conversation-store.module';
 export * from './store/typeorm-conversation-store.adapter';
+export * from './store/disabled-conversation-store.adapter';
+export * from './store/history-disabled.error';
 export * from './store/retention.service';
 export * from './store/store-unavailable.error';
 export * from './store/invalid-query.error';

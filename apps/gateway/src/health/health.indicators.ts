@@ -42,6 +42,8 @@ export class GatewayHealthIndicators {
   /** The history database: down when required, else degraded, while it does not answer. */
   async database(): Promise<HealthIndicatorResult<'database'>> {
     const session = this.health.check('database');
+    // History off (HISTORY_ENABLED=false): no database is used, so none can be down.
+    if (!this.store.enabled) return session.up({ kind: 'disabled', required: false });
     const required = this.lifecycle.databaseRequired;
     const kind = this.eventsCfg.database.kind;
     try {

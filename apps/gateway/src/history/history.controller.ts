@@ -33,7 +33,11 @@ import { EXPORT_FORMATS, exportSession } from './session-export';
 import { extractTurns, type SessionTurn } from './session-turns';
 
 /** Codes of the store's errors (InvalidQueryError, StoreUnavailableError of @warden/events). */
-const STORE_ERROR_CODES = { invalidQuery: 'INVALID_QUERY', unavailable: 'STORE_UNAVAILABLE' } as const;
+const STORE_ERROR_CODES = {
+  invalidQuery: 'INVALID_QUERY',
+  unavailable: 'STORE_UNAVAILABLE',
+  disabled: 'HISTORY_DISABLED',
+} as const;
 
 /** `GET /api/calls/:id`: the call, its events, the structured diffs and the exchange as a turn. */
 export interface CallDetail {
@@ -175,6 +179,9 @@ export class HistoryController {
       const message = error instanceof Error ? error.message : String(error);
       if (code === STORE_ERROR_CODES.invalidQuery) {
         throw new GatewayException(GatewayErrorCode.InvalidRequest, message, { cause: error });
+      }
+      if (code === STORE_ERROR_CODES.disabled) {
+        throw new GatewayException(GatewayErrorCode.NotFound, message, { cause: error });
       }
       if (code === STORE_ERROR_CODES.unavailable) {
         throw new GatewayException(GatewayErrorCode.Unavailable, 'The history database is unavailable', {

@@ -59,9 +59,16 @@ export async function renderHistory(main) {
       sessionsCursor = null;
       sessionsList.replaceChildren();
     }
-    const page = await api(
-      `/api/sessions${query({ q: sessionSearch.value, cursor: sessionsCursor, limit: 50 })}`,
-    );
+    let page;
+    try {
+      page = await api(
+        `/api/sessions${query({ q: sessionSearch.value, cursor: sessionsCursor, limit: 50 })}`,
+      );
+    } catch (e) {
+      // 404: this gateway records no history (HISTORY_ENABLED=false); the calls column says so.
+      if (e.status === 404) return;
+      throw e;
+    }
     for (const s of page.items) {
       sessionsList.append(
         h(
@@ -96,7 +103,8 @@ export async function renderHistory(main) {
       callsCursor = page.nextCursor;
       callsMore.hidden = callsCursor === null;
     } catch (e) {
-      if (e.status === 400) error.textContent = e.message;
+      // 400: a filter the API refused; 404: history is disabled on this gateway.
+      if (e.status === 400 || e.status === 404) error.textContent = e.message;
       else throw e;
     }
   };

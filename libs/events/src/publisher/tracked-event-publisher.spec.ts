@@ -10,6 +10,7 @@ import {
 import type { WardenEvent } from '../warden-event';
 import { EVENT_TYPES } from '../event-types';
 import { InProcessEventBus } from '../bus/in-process-event-bus.adapter';
+import { DisabledConversationStore } from '../store/disabled-conversation-store.adapter';
 import type { BusStatus } from '../bus/event-bus.port';
 import { TrackedEventPublisher, type TrackedEventPublisherOptions } from './tracked-event-publisher';
 import { TRUNCATED_KEY } from './truncate-for-bus';
@@ -86,6 +87,25 @@ describe('TrackedEventPublisher', () => {
       ['e4', 'e5'],
     ]);
     expect(publisher.stats()).toEqual({ queued: 0, dropped: 0, storeFailures: 0, busFailures: 0 });
+  });
+
+  it('with history disabled, sends events to the bus only and keeps none queued', async () => {
+    const store = new DisabledConversationStore();
+    const writes = jest.spyOn(store, 'writeEvents');
+    const bus = new InProcessEventBus();
+    const onBus: WardenEvent[] = [];
+    bus.subscribe((e) => onBus.push(e));
+    const publisher = new TrackedEventPublisher(bus, store, { queueMax: 3, batchSize: 2, flushMs: 250 });
+    // Each turn empties the queue: three turns of three events fill a queue of three without dropping any.
+    for (let turn = 0; turn < 3; turn++) {
+      for (let i = 0; i < 3; i++) publisher.publish(event({ key: CANARY_KEY }));
+      await settle();
+    }
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(onBus).toHaveLength(9);
+    expect(JSON.stringify(onBus)).not.toContain(CANARY_KEY);
+    expect(writes).not.toHaveBeenCalled();
+    expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 0, storeFailures: 0 });
   });
 
   it('writes a lone event after flushMs', async () => {

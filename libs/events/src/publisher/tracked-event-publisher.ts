@@ -50,7 +50,8 @@ export interface PublisherStats {
  * awaits. Off the call's path, on the next turn of the event loop, events are redacted (once) and sent to the
  * live bus, truncated to a bound; they stay queued until the conversation store has written them, in batches of
  * `batchSize` or every `flushMs`. A store failure puts the batch back and retries with backoff; while the database
- * is down the live view keeps working and the queue bounds memory. Shutdown flushes with a deadline.
+ * is down the live view keeps working and the queue bounds memory. Shutdown flushes with a deadline. A disabled
+ * store (HISTORY_ENABLED=false) gets nothing: events are dropped from the queue as soon as the bus has them.
  *
  * Contract: an event and its `data` must not be mutated after `publish` (redaction copies it later, not inline).
  */
@@ -256,6 +257,12 @@ export class TrackedEventPublisher
 
   /** Starts a store write when a batch is full, else arms the flush (or backoff) timer. */
   private scheduleStore(): void {
+    if (!this.store.enabled) {
+      // History is off (HISTORY_ENABLED=false): the bus has the events, nothing is kept for a store.
+      this.queue.shift(this.prepared);
+      this.prepared = 0;
+      return;
+    }
     if (this.closed || this.storing || this.prepared === 0) return;
     const backoff = this.retryAt - Date.now();
     if (backoff > 0) {

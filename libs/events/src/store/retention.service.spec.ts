@@ -15,7 +15,7 @@ describe('RetentionService', () => {
   beforeEach(() => {
     jest.useFakeTimers({ now: new Date('2026-03-01T00:00:00.000Z') });
     purgeOlderThan = jest.fn<Promise<number>, [Date]>().mockResolvedValue(3);
-    store = { purgeOlderThan } as unknown as ConversationStore;
+    store = { enabled: true, purgeOlderThan } as unknown as ConversationStore;
   });
 
   afterEach(() => {
@@ -39,6 +39,15 @@ describe('RetentionService', () => {
 
   it('keeps history forever when the retention is 0', async () => {
     const service = new RetentionService(store, { retentionDays: 0 });
+    service.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(RETENTION_INTERVAL_MS * 2);
+    expect(purgeOlderThan).not.toHaveBeenCalled();
+    await service.onApplicationShutdown();
+  });
+
+  it('does nothing when history is disabled', async () => {
+    const disabled = { enabled: false, purgeOlderThan } as unknown as ConversationStore;
+    const service = new RetentionService(disabled, { retentionDays: 30 });
     service.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(RETENTION_INTERVAL_MS * 2);
     expect(purgeOlderThan).not.toHaveBeenCalled();

@@ -31,7 +31,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.cfg.retentionDays <= 0) return;
+    if (this.cfg.retentionDays <= 0 || !this.store.enabled) return;
     this.interval = setInterval(() => void this.purge(), RETENTION_INTERVAL_MS);
     this.interval.unref();
     void this.purge();
