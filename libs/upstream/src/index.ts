@@ -3,6 +3,7 @@ export * from './upstream.module';
 export * from './routing/provider';
 export * from './routing/model-router';
 export * from './routing/routes-file';
+export * from './client/abort-source';
 export * from './client/upstream-body';
 export * from './client/upstream-client';
 export * from './client/upstream-headers';

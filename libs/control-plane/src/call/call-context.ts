@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Span } from '@opentelemetry/api';
 import type { JsonObject, WireFormat } from '@warden/llm';
-import type { Credential, ResolvedRoute } from '@warden/upstream';
+import type { AbortSource, Credential, ResolvedRoute } from '@warden/upstream';
 
 /** The LLM endpoint a call came in on. */
 export type CallEndpoint = 'chat' | 'messages';
@@ -28,7 +28,8 @@ export interface IncomingCall {
 
 /**
  * All state of one call, created when it arrives and dropped with it: nothing global grows per call.
- * `signal` fires when the client disconnects or a deadline passes; the upstream request is aborted with it.
+ * `aborts` (and `signal`) fire when the client disconnects or a deadline passes; the upstream request is aborted
+ * with it.
  */
 export interface CallContext extends IncomingCall {
   readonly callId: string;
@@ -37,8 +38,11 @@ export interface CallContext extends IncomingCall {
   readonly originalRequest: JsonObject;
   readonly route: ResolvedRoute;
   readonly upstreamFormat: WireFormat;
+  /** The call's abort, watched cheaply (the upstream exchange); `aborted` and `reason` tell whether and why. */
+  readonly aborts: AbortSource;
+  /** The same abort as a standard signal, for policies and Node APIs (created when first read). */
   readonly signal: AbortSignal;
-  /** Aborts the call (client gone, deadline, protocol violation); the reason is kept on the signal. */
+  /** Aborts the call (client gone, deadline, protocol violation); the reason is kept on `aborts` and `signal`. */
   abort(reason: unknown): void;
   /** The call's trace span (no-op unless tracing is configured); ended when the call is over. */
   readonly span: Span;

@@ -2,17 +2,21 @@ import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { encodeAnthropicEvent, type AnthropicStreamEvent } from '@warden/llm';
 import { UpstreamBody, type ResolvedRoute } from '@warden/upstream';
+import { CallAbort } from '../call/call-abort';
 import type { CallContext } from '../call/call-context';
 import { AnthropicPassthroughRelay } from './passthrough-relays';
 import { CLIENT_GONE, pumpStream } from './stream-pump';
 
 function context(): CallContext {
-  const controller = new AbortController();
+  const aborts = new CallAbort();
   const route = { provider: { name: 'test', baseUrls: {} }, upstreamModel: 'm' } as unknown as ResolvedRoute;
   return {
     route,
-    signal: controller.signal,
-    abort: (reason: unknown) => controller.abort(reason),
+    aborts,
+    get signal() {
+      return aborts.signal;
+    },
+    abort: (reason: unknown) => aborts.abort(reason),
     startedAt: performance.now(),
   } as unknown as CallContext;
 }

@@ -31,7 +31,7 @@ function classify(error: unknown, ctx: CallContext): { kind: ErrorKind; message:
   // Transport errors while reading the body (idle timeout, reset) carry a code; map them like send() does.
   const coded = typeof (error as { code?: unknown } | null)?.code === 'string';
   if (error instanceof UpstreamException || coded) {
-    const upstream = toUpstreamException(error, ctx.route.provider.name, ctx.signal);
+    const upstream = toUpstreamException(error, ctx.route.provider.name, ctx.aborts);
     return { kind: upstream.failure.endsWith('timeout') ? 'timeout' : 'upstream', message: upstream.message };
   }
   return { kind: 'internal', message: 'internal error while streaming' };
@@ -103,10 +103,10 @@ export async function pumpStream(
       }
     }
   } catch (error) {
-    if (res.destroyed || (ctx.signal.aborted && ctx.signal.reason === CLIENT_GONE)) {
+    if (res.destroyed || (ctx.aborts.aborted && ctx.aborts.reason === CLIENT_GONE)) {
       outcome.status = 'client_aborted';
     } else {
-      const cause: unknown = ctx.signal.aborted ? ctx.signal.reason : error;
+      const cause: unknown = ctx.aborts.aborted ? ctx.aborts.reason : error;
       const { kind, message } = classify(cause, ctx);
       outcome.status = 'failed';
       outcome.error = message;

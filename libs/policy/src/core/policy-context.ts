@@ -46,11 +46,10 @@ export class CallPolicyContext implements PolicyContext {
   readonly model: string;
   readonly stream: boolean;
   readonly originalRequest: JsonObject;
-  readonly signal: AbortSignal;
   readonly span: Span;
 
   constructor(
-    call: CallInfo,
+    private readonly call: CallInfo,
     private readonly policyName: string,
     private readonly sink: PolicyEventSink,
   ) {
@@ -62,8 +61,12 @@ export class CallPolicyContext implements PolicyContext {
     this.model = call.model;
     this.stream = call.stream;
     this.originalRequest = call.originalRequest;
-    this.signal = call.signal;
     this.span = call.span;
+  }
+
+  /** Read from the call when a policy asks: a call's signal may be created on first use. */
+  get signal(): AbortSignal {
+    return this.call.signal;
   }
 
   state<T>(init: () => T): T {

@@ -4,6 +4,7 @@ import type { WireFormat } from '@warden/llm';
 import type { Provider } from '../routing/provider';
 import type { UpstreamRetry } from '../resilience/upstream-retry';
 import type { UpstreamTimeouts } from '../upstream.config';
+import type { AbortSource } from './abort-source';
 import { UpstreamBody } from './upstream-body';
 import { toUpstreamException } from './upstream.exception';
 
@@ -27,8 +28,8 @@ export interface UpstreamRequest {
   readonly query: string;
   readonly headers: OutgoingHttpHeaders;
   readonly body: string | Buffer;
-  /** Fired when the client goes away or a deadline passes: the upstream request is aborted at once. */
-  readonly signal: AbortSignal;
+  /** Fires when the client goes away or a deadline passes: the upstream request is aborted at once. */
+  readonly signal: AbortSource;
   readonly timeouts: UpstreamTimeouts;
   /** When the whole call must be over (`performance.now()` clock): no retry is started that would end later. */
   readonly deadlineAt?: number;
@@ -135,13 +136,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   private body: UpstreamBody | undefined;
   private settled = false;
   private finished = false;
+  private readonly unsubscribe: () => void;
 
   constructor(
     private readonly req: UpstreamRequest,
     private readonly resolve: (response: UpstreamResponse) => void,
     private readonly reject: (error: unknown) => void,
   ) {
-    req.signal.addEventListener('abort', this.onAbort);
+    this.unsubscribe = req.signal.onAbort(this.onAbort);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -190,12 +192,12 @@ class Exchange implements Dispatcher.DispatchHandler {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.req.signal.removeEventListener('abort', this.onAbort);
+    this.unsubscribe();
   }
 }
 
-/** The error a signal's abort is reported with to undici (the signal's reason itself when it is an Error). */
-function abortError(signal: AbortSignal): Error {
+/** The error an abort is reported with to undici (the abort's reason itself when it is an Error). */
+function abortError(signal: AbortSource): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new Error('upstream call aborted');
 }

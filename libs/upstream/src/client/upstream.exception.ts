@@ -25,7 +25,7 @@ const TIMEOUT_CODES: Record<string, UpstreamFailure> = {
 export function toUpstreamException(
   error: unknown,
   provider: string,
-  signal: AbortSignal,
+  signal: { readonly aborted: boolean; readonly reason: unknown },
 ): UpstreamException {
   if (error instanceof UpstreamException) return error;
   if (signal.aborted) {

@@ -98,8 +98,10 @@ export class ProviderCircuit {
    * Runs one attempt through the circuit: 5xx/529 responses and transport failures (not aborts) count as failures
    * and are returned or rethrown as they are. Throws cockatiel's `BrokenCircuitError` when the circuit is open.
    */
-  execute(attempt: () => Promise<UpstreamResponse>, signal: AbortSignal): Promise<UpstreamResponse> {
-    return this.policy === undefined ? attempt() : this.policy.execute(attempt, signal);
+  execute(attempt: () => Promise<UpstreamResponse>): Promise<UpstreamResponse> {
+    // No signal for cockatiel: an attempt made for an aborted call fails at once in the client, which is what
+    // cockatiel's own cancellation check would do.
+    return this.policy === undefined ? attempt() : this.policy.execute(attempt);
   }
 
   /** The provider's health entry. */

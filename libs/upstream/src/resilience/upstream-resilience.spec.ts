@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { abortSourceOf } from '../client/abort-source';
 import { UpstreamBody } from '../client/upstream-body';
 import type { UpstreamRequest, UpstreamResponse } from '../client/upstream-client';
 import { UpstreamException } from '../client/upstream.exception';
@@ -35,7 +36,7 @@ function request(
     query: '',
     headers: {},
     body: '{}',
-    signal,
+    signal: abortSourceOf(signal),
     timeouts: TIMEOUTS,
     ...extra,
   };

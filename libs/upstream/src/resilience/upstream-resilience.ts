@@ -1,4 +1,5 @@
 import { BrokenCircuitError } from 'cockatiel';
+import type { AbortSource } from '../client/abort-source';
 import type { UpstreamRequest, UpstreamResponse } from '../client/upstream-client';
 import { toUpstreamException, UpstreamException } from '../client/upstream.exception';
 import type { UpstreamResilienceOptions } from '../upstream.config';
@@ -53,7 +54,7 @@ export class UpstreamResilience implements UpstreamHealth {
     for (let retry = 1; ; retry++) {
       let outcome: Outcome;
       try {
-        outcome = { response: await circuit.execute(run, req.signal) };
+        outcome = { response: await circuit.execute(run) };
       } catch (error) {
         if (error instanceof BrokenCircuitError) {
           circuit.reject();
@@ -118,18 +119,20 @@ function failureOf(error: unknown): string {
   return error instanceof UpstreamException ? error.failure : 'error';
 }
 
-/** Waits `ms`, or rejects at once with the call's failure when its signal fires (client gone, deadline). */
-function sleep(ms: number, signal: AbortSignal, provider: string): Promise<void> {
+/** Waits `ms`, or rejects at once with the call's failure when it is aborted (client gone, deadline). */
+function sleep(ms: number, signal: AbortSource, provider: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
+    if (signal.aborted) {
+      reject(toUpstreamException(signal.reason, provider, signal));
+      return;
+    }
+    const stop = signal.onAbort(() => {
       clearTimeout(timer);
       reject(toUpstreamException(signal.reason, provider, signal));
-    };
+    });
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      stop();
       resolve();
     }, ms);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
   });
 }
