@@ -36,6 +36,9 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEYS.has(normalized) || SECRET_SUFFIXES.some((suffix) => normalized.endsWith(suffix));
 }
 
+/** The ancestor stack of {@link redactEvent}'s walk, kept between events. */
+const sharedAncestors: object[] = [];
+
 /** Verdicts of {@link isSecretKey} by key: payloads repeat a few dozen keys (`role`, `content`, `type`, ...). */
 const keyVerdicts = new Map<string, boolean>();
 /** Most keys remembered; past it keys are checked each time (a hostile payload cannot grow the map). */
@@ -59,7 +62,14 @@ function isSecretKeyCached(key: string): boolean {
  * after `publish`, which is what makes sharing safe.
  */
 export function redactEvent(event: WardenEvent): WardenEvent {
-  const data = redactValue(event.data, 0, []);
+  // The walk's ancestor stack is reused (it is empty between walks); a nested walk (from a toJSON) gets its own.
+  const ancestors = sharedAncestors.length === 0 ? sharedAncestors : [];
+  let data: unknown;
+  try {
+    data = redactValue(event.data, 0, ancestors);
+  } finally {
+    ancestors.length = 0;
+  }
   const safeData = isPlainObject(data) ? data : { value: data === undefined ? null : data };
   // Two literal shapes rather than a spread: adding a key to a spread copy is a slow path in V8.
   return event.sessionId === undefined
@@ -118,27 +128,28 @@ function redactObject(value: object, depth: number, ancestors: object[]): JsonOb
   const source = value as Record<string, unknown>;
   const proto: unknown = Object.getPrototypeOf(value);
   const plain = proto === Object.prototype || proto === null;
-  const keys = Object.keys(source);
   // A class instance is always copied: its plain-JSON form is its own enumerable keys, nothing else.
   let copy: JsonObject | undefined = plain ? undefined : {};
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
+  // for-in with an own-key check walks the same keys as Object.keys, in the same order, without an array per object.
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
     const item = source[key];
     const safe =
       item !== null && item !== undefined && isSecretKeyCached(key)
         ? REDACTED
         : redactValue(item, depth + 1, ancestors);
-    if (copy === undefined && safe !== item) copy = copyKeys(source, keys, i);
+    if (copy === undefined && safe !== item) copy = copyKeysBefore(source, key);
     if (copy !== undefined && safe !== undefined) setKey(copy, key, safe);
   }
   return copy ?? (value as JsonObject);
 }
 
-/** A new object with the first `count` keys of `source` (their values already known to be safe). */
-function copyKeys(source: Record<string, unknown>, keys: string[], count: number): JsonObject {
+/** A new object with the own keys of `source` that come before `stop` (their values already known to be safe). */
+function copyKeysBefore(source: Record<string, unknown>, stop: string): JsonObject {
   const copy: JsonObject = {};
-  for (let i = 0; i < count; i++) {
-    const key = keys[i] as string;
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
+    if (key === stop) break;
     setKey(copy, key, source[key]);
   }
   return copy;

@@ -206,27 +206,30 @@ export class TrackedEventPublisher
 
   /** Redacts the raw events of the queue (in place) and sends their bus copies. */
   private prepare(): void {
+    if (this.prepared >= this.queue.size) return;
+    // Only a bus that serialises events (Redis) needs them bounded; in-process listeners get them as they are.
+    const inProcess = this.bus.status().kind === 'in-process';
     const fresh: WardenEvent[] = [];
     while (this.prepared < this.queue.size) {
       const raw = this.queue.at(this.prepared);
       if (raw === undefined) break;
-      const safe = safely(
-        () => redactEvent(raw),
-        () => unrepresentable(raw),
-      );
+      const safe = redactOrStandIn(raw);
       this.queue.set(this.prepared, safe);
       this.prepared += 1;
-      // Only a bus that serialises events (Redis) needs them bounded; in-process listeners get them as they are.
-      fresh.push(
-        this.bus.status().kind === 'in-process'
-          ? safe
-          : safely(
-              () => truncateForBus(safe, this.maxBusEventBytes),
-              () => unrepresentable(safe),
-            ),
-      );
+      fresh.push(inProcess ? safe : this.boundForBus(safe));
     }
-    if (fresh.length > 0) this.sendToBus(fresh);
+    if (fresh.length === 0) return;
+    // The in-process bus only schedules delivery and cannot fail: no send queue needed.
+    if (inProcess) this.bus.publish(fresh).catch(() => (this.busFailures += fresh.length));
+    else this.sendToBus(fresh);
+  }
+
+  private boundForBus(event: WardenEvent): WardenEvent {
+    try {
+      return truncateForBus(event, this.maxBusEventBytes);
+    } catch {
+      return unrepresentable(event);
+    }
   }
 
   private sendToBus(events: WardenEvent[]): void {
@@ -345,11 +348,12 @@ export class TrackedEventPublisher
   }
 }
 
-function safely<T>(work: () => T, fallback: () => T): T {
+/** The redacted copy of `event`, or a stand-in when its data cannot be copied (a throwing getter or `toJSON`). */
+function redactOrStandIn(event: WardenEvent): WardenEvent {
   try {
-    return work();
+    return redactEvent(event);
   } catch {
-    return fallback();
+    return unrepresentable(event);
   }
 }
 
