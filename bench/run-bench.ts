@@ -4,7 +4,7 @@
  * load generator (and the OTLP sink of the tracing variant) is this process.
  *
  * Per variant: a fresh gateway; 1-connection latency of a small non-streaming call and of a 50-word stream's first
- * byte, each interleaved with the same measure on the mock alone (so a noisy machine hits both alike); throughput
+ * byte, in three rounds alternating with the same measure on the mock alone (so a noisy machine hits both alike); throughput
  * at 1/16/64 connections against the mock's own throughput, measured before the first variant and after the last
  * (the mean of both is the baseline). Writes bench/results/latest.json and bench/results/latest.md. The first
  * "variant", `pipe`, is not the gateway but a bare byte-forwarding proxy measured the same way: the reference point.
@@ -24,8 +24,10 @@ import { measureRedisBus, type RedisBusResult } from './redis-bus';
 
 const ROOT = join(__dirname, '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results');
-const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 1500);
-const STREAM_REQUESTS = Number(process.env.BENCH_STREAM_REQUESTS ?? 300);
+const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000);
+const STREAM_REQUESTS = Number(process.env.BENCH_STREAM_REQUESTS ?? 600);
+/** Alternating mock/gateway rounds the latency samples are split over. */
+const LATENCY_ROUNDS = 3;
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 4);
 const THROUGHPUT_WARMUP_MS = 1000;
 const WARMUP_REQUESTS = 300;
@@ -248,18 +250,52 @@ async function call(pool: Pool, path: string, body: string): Promise<{ totalMs: 
   return { totalMs: performance.now() - t0, firstMs };
 }
 
-async function sequential(origin: string, path: string, body: string, n: number): Promise<Sequential> {
+/** Samples (ms) of one connection's calls: the whole call and its first body byte. */
+interface Samples {
+  total: number[];
+  first: number[];
+}
+
+/** `n` calls one after the other on one connection (after a warm-up), appended to `into`. */
+async function sequential(
+  origin: string,
+  path: string,
+  body: string,
+  n: number,
+  into: Samples,
+): Promise<void> {
   const pool = new Pool(origin, { connections: 1 });
   for (let i = 0; i < Math.min(WARMUP_REQUESTS, n); i++) await call(pool, path, body);
-  const total: number[] = [];
-  const first: number[] = [];
   for (let i = 0; i < n; i++) {
     const r = await call(pool, path, body);
-    total.push(r.totalMs);
-    first.push(r.firstMs);
+    into.total.push(r.totalMs);
+    into.first.push(r.firstMs);
   }
   await pool.close();
-  return { total: stats(total), first: stats(first) };
+}
+
+/**
+ * One-connection latency of the mock alone and through `gateway`, measured in {@link LATENCY_ROUNDS} alternating
+ * rounds (mock, gateway, mock, gateway, ...) so that a slow phase of the machine hits both alike.
+ */
+async function alternating(
+  mockOrigin: string,
+  gatewayOrigin: string,
+  path: string,
+  body: string,
+  n: number,
+): Promise<{ direct: Sequential; via: Sequential }> {
+  const direct: Samples = { total: [], first: [] };
+  const via: Samples = { total: [], first: [] };
+  const perRound = Math.ceil(n / LATENCY_ROUNDS);
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
+    await sequential(mockOrigin, path, body, perRound, direct);
+    await sequential(gatewayOrigin, path, body, perRound, via);
+  }
+  return {
+    direct: { total: stats(direct.total), first: stats(direct.first) },
+    via: { total: stats(via.total), first: stats(via.first) },
+  };
 }
 
 async function throughput(origin: string, path: string, body: string, connections: number): Promise<number> {
@@ -341,11 +377,16 @@ async function runVariant(
   const gwOrigin = `http://127.0.0.1:${gatewayPort}`;
   try {
     await waitReady(`${gwOrigin}/health/live`, gateway);
-    // Mock then gateway, back to back, for each measure: both see the same machine load.
-    const direct = await sequential(mockOrigin, '/v1/chat/completions', SMALL_BODY, LATENCY_REQUESTS);
-    const via = await sequential(gwOrigin, '/v1/chat/completions', SMALL_BODY, LATENCY_REQUESTS);
-    const streamDirect = await sequential(mockOrigin, '/v1/messages', STREAM_BODY, STREAM_REQUESTS);
-    const streamVia = await sequential(gwOrigin, '/v1/messages', STREAM_BODY, STREAM_REQUESTS);
+    // Mock and gateway in alternating rounds, for each measure: both see the same machine load.
+    const small = await alternating(
+      mockOrigin,
+      gwOrigin,
+      '/v1/chat/completions',
+      SMALL_BODY,
+      LATENCY_REQUESTS,
+    );
+    const streamed = await alternating(mockOrigin, gwOrigin, '/v1/messages', STREAM_BODY, STREAM_REQUESTS);
+    const [direct, via, streamDirect, streamVia] = [small.direct, small.via, streamed.direct, streamed.via];
     const rows: VariantResult['throughput'] = [];
     for (const [i, c] of CONCURRENCY.entries()) {
       const gatewayRps = await throughput(gwOrigin, '/v1/chat/completions', SMALL_BODY, c);
@@ -402,7 +443,7 @@ function markdown(
     `# Benchmark (${at}, Node ${process.version}, ${cpus().length} CPUs)`,
     '',
     'Same-format OpenAI non-streaming call (small) and the first byte of a 50-word Anthropic stream, 1 connection;',
-    'times in microseconds, "added" = through the gateway minus the mock alone, measured back to back. Throughput:',
+    `times in microseconds, "added" = through the gateway minus the mock alone, measured in ${LATENCY_ROUNDS} alternating rounds. Throughput:`,
     `requests/s over ${THROUGHPUT_SECONDS} s after 1 s of warm-up, as a share of the mock's own (req/s before / after`,
     `the variants: ${mockRow}).`,
     '',
@@ -504,6 +545,7 @@ async function main(): Promise<void> {
       cpus: cpus().length,
       settings: {
         latencyRequests: LATENCY_REQUESTS,
+        latencyRounds: LATENCY_ROUNDS,
         streamRequests: STREAM_REQUESTS,
         streamWords: STREAM_WORDS,
         throughputSeconds: THROUGHPUT_SECONDS,

@@ -288,7 +288,12 @@ describe('history API, live feed and UI serving', () => {
     });
 
     it('resumes after Last-Event-ID from the buffer, and says when it cannot', async () => {
+      // A client watches while the call is made, then goes away: the buffer keeps the events for it to resume.
+      const watching = await FeedReader.open(`${gw.url}/api/events/stream`, admin);
+      await watching.waitFor((f) => f.comments.includes('connected'));
       const id = await call(`resume ${script({ text: 'resume me' })}`);
+      await watching.waitForEvent((e) => e.callId === id && e.type === 'call.completed');
+      watching.close();
       const mine = buffer.entries().filter((e) => e.callId === id);
       expect(mine.length).toBeGreaterThanOrEqual(4);
       const first = mine[0];

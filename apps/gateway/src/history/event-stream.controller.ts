@@ -29,7 +29,8 @@ export class EventStreamController {
       'Opens with `retry: <ms>` and `: connected`, then one frame per event: `id: <event id>`, `event: <type>` ' +
       '(`call.started`, `call.completed`, `call.failed`, `policy.<name>.<action>`, `policy.config.updated`, ...), ' +
       '`data: <WardenEvent JSON>`. `: heartbeat` comments keep the connection open. On reconnect, `Last-Event-ID` ' +
-      '(or `?lastEventId=`) replays the missed events from the resume buffer, or sends `event: gap` ' +
+      '(or `?lastEventId=`) replays the missed events from the resume buffer (the last 1,000 events, kept while a ' +
+      'client is connected and for 5 minutes after the last one left), or sends `event: gap` ' +
       '(`{lastEventId, reason}`) when they are no longer there. A client that stops reading is dropped.',
   })
   @ApiQuery({

@@ -96,9 +96,13 @@ describe('LiveEventBuffer', () => {
     return { bus, buffer };
   }
 
+  /** A client that ignores what it gets (the buffer keeps events only while someone watches). */
+  const watcher = { deliver: () => undefined, end: () => undefined };
+
   it('subscribes once and keeps the last events (bounded)', () => {
     const { bus, buffer } = setup(3);
     expect(bus.listeners.size).toBe(1);
+    buffer.attach(watcher);
     for (const id of ['a', 'b', 'c', 'd', 'e']) bus.publish(event(id, 'call.started'));
     expect(buffer.entries().map((e) => e.id)).toEqual(['c', 'd', 'e']);
     expect(buffer.since('c')?.map((e) => e.id)).toEqual(['d', 'e']);
@@ -108,8 +112,30 @@ describe('LiveEventBuffer', () => {
     expect(bus.listeners.size).toBe(0);
   });
 
+  it('keeps nothing while nobody watches, and keeps events for a while after the last client left', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const { bus, buffer } = setup(10);
+      bus.publish(event('a', 'x'));
+      expect(buffer.entries()).toEqual([]);
+      const { detach } = buffer.attach(watcher);
+      bus.publish(event('b', 'x'));
+      detach();
+      jest.setSystemTime(1_000_000 + new LiveFeedOptions().resumeWindowMs - 1);
+      bus.publish(event('c', 'x'));
+      expect(buffer.since('b')?.map((e) => e.id)).toEqual(['c']);
+      jest.setSystemTime(1_000_000 + new LiveFeedOptions().resumeWindowMs);
+      bus.publish(event('d', 'x'));
+      expect(buffer.entries()).toEqual([]);
+      expect(buffer.since('b')).toBeUndefined();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('replays what a client missed, then delivers live, and releases it on detach', () => {
     const { bus, buffer } = setup(10);
+    buffer.attach(watcher);
     bus.publish(event('a', 'x'));
     bus.publish(event('b', 'x'));
     const got: FeedEntry[] = [];
@@ -117,9 +143,9 @@ describe('LiveEventBuffer', () => {
     expect(missed?.map((e) => e.id)).toEqual(['b']);
     bus.publish(event('c', 'x'));
     expect(got.map((e) => e.id)).toEqual(['c']);
-    expect(buffer.listenerCount).toBe(1);
+    expect(buffer.listenerCount).toBe(2);
     detach();
-    expect(buffer.listenerCount).toBe(0);
+    expect(buffer.listenerCount).toBe(1);
     bus.publish(event('d', 'x'));
     expect(got).toHaveLength(1);
   });

@@ -21,6 +21,11 @@ export interface FeedClient {
  * The live feed's single subscription to the {@link EventPublisher}: keeps the last events (a bounded ring) for
  * `Last-Event-ID` resume and fans each event out to the connected feed clients. Payloads are trimmed
  * (see feed-trim.ts) and serialised once.
+ *
+ * Events are kept only while someone watches: while a client is attached, and for `resumeWindowMs` after the last
+ * one left (so it can reconnect and resume). A gateway nobody watches keeps nothing: the ring would otherwise hold
+ * every call's request and response through young-generation garbage collections, which made each one about four
+ * times longer (measured: 2.6 ms against 0.7 ms per scavenge).
  */
 @Injectable()
 export class LiveEventBuffer implements OnModuleInit, OnModuleDestroy {
@@ -30,10 +35,12 @@ export class LiveEventBuffer implements OnModuleInit, OnModuleDestroy {
   private size = 0;
   private readonly clients = new Set<FeedClient>();
   private unsubscribe: (() => void) | undefined;
+  /** Events are kept until this time (epoch ms) when no client is attached. */
+  private keepUntil = 0;
 
   constructor(
     @Inject(EventPublisher) private readonly events: EventPublisher,
-    @Inject(LiveFeedOptions) options: LiveFeedOptions,
+    @Inject(LiveFeedOptions) private readonly options: LiveFeedOptions,
   ) {
     this.ring = new Array<WardenEvent | undefined>(options.bufferSize);
   }
@@ -66,9 +73,26 @@ export class LiveEventBuffer implements OnModuleInit, OnModuleDestroy {
     return {
       missed,
       detach: () => {
-        this.clients.delete(client);
+        if (!this.clients.delete(client)) return;
+        if (this.clients.size === 0) this.keepUntil = Date.now() + this.options.resumeWindowMs;
       },
     };
+  }
+
+  /** Keeps `event` for resume. The ring holds events as published (never mutated); trimming happens on delivery. */
+  private keep(event: WardenEvent): void {
+    if (this.ring.length === 0) return;
+    this.ring[this.next] = event;
+    this.next = (this.next + 1) % this.ring.length;
+    this.size = Math.min(this.size + 1, this.ring.length);
+  }
+
+  /** Lets go of the kept events (nobody can resume any more). */
+  private clear(): void {
+    if (this.size === 0) return;
+    this.ring.fill(undefined);
+    this.size = 0;
+    this.next = 0;
   }
 
   /** Events after the one with `id`, oldest first; undefined when `id` is not in the buffer. */
@@ -90,14 +114,13 @@ export class LiveEventBuffer implements OnModuleInit, OnModuleDestroy {
   }
 
   private push(event: WardenEvent): void {
-    // The ring keeps the events as published (they are never mutated); trimming for the feed happens only when a
-    // client needs them, so a gateway nobody watches pays nothing per event.
-    if (this.ring.length > 0) {
-      this.ring[this.next] = event;
-      this.next = (this.next + 1) % this.ring.length;
-      this.size = Math.min(this.size + 1, this.ring.length);
+    if (this.clients.size === 0) {
+      // Nobody watches: keep events only while a client that left may still come back to resume.
+      if (Date.now() < this.keepUntil) this.keep(event);
+      else this.clear();
+      return;
     }
-    if (this.clients.size === 0) return;
+    this.keep(event);
     const entry = toFeedEntry(event);
     for (const client of this.clients) {
       try {

@@ -4,6 +4,8 @@ import { Injectable } from '@nestjs/common';
 const HEARTBEAT_MS = 15_000;
 /** Events kept for `Last-Event-ID` resume. */
 const BUFFER_SIZE = 1000;
+/** After the last client left, events are still kept this long (ms) for it to reconnect and resume. */
+const RESUME_WINDOW_MS = 5 * 60 * 1000;
 /** Bytes a slow client may leave unread before it is disconnected (it reconnects and resumes). */
 const MAX_PENDING_BYTES = 1024 * 1024;
 /** Reconnect delay suggested to EventSource clients. */
@@ -14,6 +16,7 @@ const RETRY_MS = 3000;
 export class LiveFeedOptions {
   heartbeatMs = HEARTBEAT_MS;
   bufferSize = BUFFER_SIZE;
+  resumeWindowMs = RESUME_WINDOW_MS;
   maxPendingBytes = MAX_PENDING_BYTES;
   retryMs = RETRY_MS;
 }
