@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Span } from '@opentelemetry/api';
 import type { JsonObject, WireFormat } from '@warden/llm';
-import type { AbortSource, Credential, ResolvedRoute } from '@warden/upstream';
+import type { Credential, ResolvedRoute } from '@warden/upstream';
 import { CallAbort } from './call-abort';
 import type { CallContext, CallEndpoint, IncomingCall } from './call-context';
 
@@ -36,8 +36,7 @@ export class ServedCall implements CallContext {
   readonly credential: Credential | undefined;
   readonly span: Span;
   readonly startedAt: number;
-  readonly aborts: AbortSource;
-  private readonly callAbort: CallAbort;
+  readonly aborts = new CallAbort();
 
   constructor(call: IncomingCall, setup: CallSetup) {
     this.clientFormat = call.clientFormat;
@@ -57,15 +56,13 @@ export class ServedCall implements CallContext {
     this.credential = setup.credential;
     this.span = setup.span;
     this.startedAt = performance.now();
-    this.callAbort = new CallAbort();
-    this.aborts = this.callAbort;
   }
 
   get signal(): AbortSignal {
-    return this.callAbort.signal;
+    return this.aborts.signal;
   }
 
   abort(reason: unknown): void {
-    this.callAbort.abort(reason);
+    this.aborts.abort(reason);
   }
 }

@@ -38,8 +38,6 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   private waiter: Waiter | undefined;
   private source: BodySource | undefined;
   private reading = false;
-  /** True once the whole body arrived or the body was destroyed or failed: nothing more will come. */
-  private done = false;
   private isDestroyed = false;
 
   /** A body whose bytes are all known already (tests, answers made by the gateway itself). */
@@ -58,6 +56,11 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   /** Whether every byte arrived (and none is left unread). */
   get complete(): boolean {
     return this.ended && this.chunks.length === 0;
+  }
+
+  /** True once the whole body arrived, or the transfer failed or was destroyed: nothing more will come. */
+  private get done(): boolean {
+    return this.ended || this.failed;
   }
 
   // ---- producer side ----
@@ -83,7 +86,6 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
   end(): void {
     if (this.done) return;
     this.ended = true;
-    this.done = true;
     this.wake();
   }
 
@@ -91,7 +93,6 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     if (this.done) return;
     this.failed = true;
     this.failure = error;
-    this.done = true;
     this.wake();
   }
 
@@ -159,7 +160,6 @@ export class UpstreamBody implements AsyncIterable<Buffer> {
     this.chunks = [];
     this.buffered = 0;
     if (!this.done) {
-      this.done = true;
       this.failed = true;
       this.failure = new BodyDestroyedError();
       this.source?.abort(this.failure as BodyDestroyedError);
