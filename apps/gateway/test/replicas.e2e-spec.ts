@@ -1,5 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
@@ -11,9 +13,28 @@ import { waitFor } from './support/wait';
 const ROOT = join(__dirname, '..', '..', '..');
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
+/** The compiled app, as deployed (`npm start` runs it; the history is written on a thread of its own there). */
+beforeAll(async () => {
+  await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 180_000 });
+}, 240_000);
+
+function startCompiled(env: Record<string, string>, port: number): ChildProcess {
+  return spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', ...env },
+  });
+}
+
+async function ready(url: string): Promise<void> {
+  await waitFor(
+    async () => ((await fetch(`${url}/health/live`).catch(() => undefined))?.ok ? true : undefined),
+    30_000,
+  );
+}
+
 /**
- * Two gateway processes (the compiled app, as deployed) sharing one PostgreSQL schema and one Redis, like replicas
- * behind a load balancer.
+ * Two gateway processes sharing one PostgreSQL schema and one Redis, like replicas behind a load balancer.
  */
 describe('two replicas sharing PostgreSQL and Redis', () => {
   const schema = `test_replicas_${randomBytes(4).toString('hex')}`;
@@ -23,20 +44,13 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
   const urls: string[] = [];
 
   beforeAll(async () => {
-    await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 180_000 });
     mock = await startMockLlm();
     const redisPort = await freePort();
     redis = startRedis(redisPort);
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
-      const child = spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
-        cwd: ROOT,
-        stdio: ['ignore', 'ignore', 'inherit'],
-        env: {
-          PATH: process.env.PATH,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'error',
+      const child = startCompiled(
+        {
           DATABASE_URL: PG_URL,
           DB_SCHEMA: schema,
           REDIS_URL: `redis://127.0.0.1:${redisPort}`,
@@ -44,17 +58,13 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
           UPSTREAM_ANTHROPIC_BASE_URL: mock.url,
           POLICY_CONFIG: join(ROOT, 'config', 'policy.yaml'),
         },
-      });
+        port,
+      );
       gateways.push(child);
       urls.push(`http://127.0.0.1:${port}`);
     }
-    for (const url of urls) {
-      await waitFor(
-        async () => ((await fetch(`${url}/health/live`).catch(() => undefined))?.ok ? true : undefined),
-        30_000,
-      );
-    }
-  }, 240_000);
+    for (const url of urls) await ready(url);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(gateways.map((g) => stopProcess(g)));
@@ -126,5 +136,78 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
       }),
     });
     expect(await res.json()).toMatchObject({ content: [{ type: 'text', text: 'an pear a day' }] });
+  });
+});
+
+/** One compiled gateway on the shipped defaults: the SQLite history file, written by its writer thread. */
+describe('the compiled gateway on its defaults (SQLite history)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-compiled-'));
+  let mock: MockLlmHandle;
+  let gateway: ChildProcess | undefined;
+  let url = '';
+
+  beforeAll(async () => {
+    mock = await startMockLlm();
+    const port = await freePort();
+    gateway = startCompiled(
+      {
+        DATABASE_URL: `sqlite:${join(dir, 'history.db')}`,
+        UPSTREAM_OPENAI_BASE_URL: `${mock.url}/v1`,
+        UPSTREAM_ANTHROPIC_BASE_URL: mock.url,
+      },
+      port,
+    );
+    url = `http://127.0.0.1:${port}`;
+    await ready(url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopProcess(gateway);
+    await mock.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records every call of a burst, each with its events in order', async () => {
+    // 120 calls publish some 600 events: batches the writer thread receives in several parts.
+    const ids: string[] = [];
+    for (let wave = 0; wave < 12; wave++) {
+      const calls = Array.from({ length: 10 }, async (_, i) => {
+        const stream = i % 2 === 0;
+        const res = await fetch(`${url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'gpt-test',
+            stream,
+            messages: [{ role: 'user', content: script({ words: 4 }) + ` wave ${wave} call ${i}` }],
+          }),
+        });
+        expect(res.status).toBe(200);
+        await res.text();
+        return res.headers.get('x-warden-call-id') ?? '';
+      });
+      ids.push(...(await Promise.all(calls)));
+    }
+    expect(new Set(ids).size).toBe(120);
+    const listed = await waitFor(async () => {
+      const page = (await (await fetch(`${url}/api/calls?limit=200&status=completed`)).json()) as {
+        items: Array<{ id: string }>;
+      };
+      return page.items.length === ids.length ? page.items : undefined;
+    }, 20_000);
+    expect(listed.map((c) => c.id).sort()).toEqual([...ids].sort());
+    const view = (await (await fetch(`${url}/api/calls/${ids[7] ?? ''}`)).json()) as {
+      call: { originalRequest: { messages: Array<{ content: string }> }; stream: boolean };
+      events: Array<{ type: string; callId: string }>;
+    };
+    expect(view.call.originalRequest.messages[0]?.content).toContain('wave 0 call 7');
+    expect(view.events.map((e) => e.type)).toEqual([
+      'call.started',
+      'request.received',
+      'request.forwarded',
+      'response.completed',
+      'call.completed',
+    ]);
+    expect(view.events.every((e) => e.callId === ids[7])).toBe(true);
   });
 });

@@ -1,95 +1,51 @@
 import type { LoggerService } from '@nestjs/common';
-import { In, type EntityManager, type QueryDeepPartialEntity } from 'typeorm';
-import { EVENT_TYPES } from '../event-types';
+import type { EntityManager, QueryDeepPartialEntity } from 'typeorm';
 import type { WardenEvent } from '../warden-event';
+import { planBatch } from './batch-plan';
 import { bulkInsert } from './bulk-insert';
-import { CallEventEntity } from './call-event.entity';
 import {
-  addCallToDelta,
-  applyCallEvent,
-  callEventRow,
-  callRowFromStarted,
   isStorableEvent,
   mergeSession,
-  normalizeTimestamp,
+  STATE_FIELDS,
   SUMMARY_FIELDS,
-  type CallEventRow,
-  type CallRow,
+  type CallState,
   type SessionDelta,
   type SessionRow,
+  type StorableEvent,
 } from './call-row.mapper';
 import { CallEntity } from './call.entity';
 import { SessionEntity } from './session.entity';
 
+export type { StorableEvent } from './call-row.mapper';
+
 /** Ids per `IN (...)` list. */
 export const IN_CHUNK = 500;
 const CALL_INSERT_CHUNK = 50;
-const EVENT_INSERT_CHUNK = 500;
 const SESSION_INSERT_CHUNK = 200;
-
-/** An event that belongs to a call (gateway-level events are not stored). */
-export type StorableEvent = WardenEvent & { callId: string };
 
 /** The call columns without payloads, aliased `c`. */
 export const SUMMARY_COLUMNS = SUMMARY_FIELDS.map((c) => `c.${c}`);
+/** The call columns the write path reads back (summary and events), aliased `c`. */
+const STATE_COLUMNS = STATE_FIELDS.map((c) => `c.${c}`);
 
 /**
- * The write path of the history on PostgreSQL (SQLite has SqliteBatchWriter, same rules): turns a batch of events
- * into call, session and event rows. Used by the store on its own connection, and by the store writer thread on the
- * writer's connection; it holds no state between batches.
+ * The write path of the history on PostgreSQL (SQLite has SqliteBatchWriter, same rules): carries out the
+ * {@link planBatch} of a batch, the calls it touches locked first. Used by the store on its own connection, and by
+ * the store writer thread on the writer's connection; it holds no state between batches.
  */
 export class BatchWriter {
   constructor(private readonly logger: LoggerService) {}
 
-  /** Applies one batch inside its transaction: new events only, calls created or patched, sessions summed. */
+  /** Applies one batch inside its transaction: calls created or patched, sessions summed. */
   async apply(em: EntityManager, batch: StorableEvent[]): Promise<void> {
-    const known = await this.existingEventIds(
-      em,
-      batch.map((e) => e.id),
-    );
-    const fresh = batch.filter((e) => !known.has(e.id));
-    if (fresh.length === 0) return;
-    // A call's start is applied before its other events, whatever their order in the batch.
-    const ordered = [
-      ...fresh.filter((e) => e.type === EVENT_TYPES.callStarted),
-      ...fresh.filter((e) => e.type !== EVENT_TYPES.callStarted),
-    ];
-    const existing = await this.lockCalls(em, unique(ordered.map((e) => e.callId)));
-    const created = new Map<string, CallRow>();
-    const patches = new Map<string, Partial<CallRow>>();
-    const sessions = new Map<string, SessionDelta>();
-    const eventRows: CallEventRow[] = [];
-    const now = new Date().toISOString();
-    let skipped = 0;
-    for (const event of ordered) {
-      const at = normalizeTimestamp(event.at) ?? now;
-      if (event.type === EVENT_TYPES.callStarted) {
-        if (!existing.has(event.callId) && !created.has(event.callId)) {
-          const row = callRowFromStarted(event, at);
-          created.set(row.id, row);
-          sessions.set(row.sessionId, addCallToDelta(sessions.get(row.sessionId), row));
-        }
-        eventRows.push(callEventRow(event, at));
-        continue;
-      }
-      const row = created.get(event.callId) ?? existing.get(event.callId);
-      if (row === undefined) {
-        skipped++; // the call is unknown here: purged already, or its start was never stored
-        continue;
-      }
-      const patch = applyCallEvent(row, event, at);
-      if (Object.keys(patch).length > 0) {
-        Object.assign(row, patch);
-        if (!created.has(row.id)) patches.set(row.id, { ...patches.get(row.id), ...patch });
-      }
-      eventRows.push(callEventRow(event, at));
-    }
-    if (skipped > 0) this.logger.debug?.(`skipped ${skipped} events of unknown calls`);
-    await this.addToSessions(em, sessions);
-    for (const rows of chunks([...created.values()], CALL_INSERT_CHUNK)) {
+    const existing = await this.lockCalls(em, unique(batch.map((e) => e.callId)));
+    const plan = planBatch(batch, (id) => existing.get(id));
+    if (plan.skipped > 0) this.logger.debug?.(`skipped ${plan.skipped} events of unknown calls`);
+    await this.addToSessions(em, plan.sessions);
+    for (const rows of chunks([...plan.created.values()], CALL_INSERT_CHUNK)) {
       await bulkInsert(em, CallEntity, rows, { ignoreConflicts: false });
     }
-    for (const [id, patch] of patches) {
+    for (const [id, patch] of plan.patches) {
       await em
         .createQueryBuilder()
         .update(CallEntity)
@@ -98,34 +54,21 @@ export class BatchWriter {
         .updateEntity(false)
         .execute();
     }
-    for (const rows of chunks(eventRows, EVENT_INSERT_CHUNK)) {
-      await bulkInsert(em, CallEventEntity, rows, { ignoreConflicts: true });
-    }
-  }
-
-  private async existingEventIds(em: EntityManager, ids: string[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (const part of chunks(ids, IN_CHUNK)) {
-      const rows = await em
-        .getRepository(CallEventEntity)
-        .find({ select: { id: true }, where: { id: In(part) } });
-      for (const row of rows) found.add(row.id);
-    }
-    return found;
   }
 
   /** The calls a batch touches, without their payloads; locked until commit on PostgreSQL (ids sorted). */
-  private async lockCalls(em: EntityManager, ids: string[]): Promise<Map<string, CallRow>> {
-    const calls = new Map<string, CallRow>();
+  private async lockCalls(em: EntityManager, ids: string[]): Promise<Map<string, CallState>> {
+    const calls = new Map<string, CallState>();
     for (const part of chunks([...ids].sort(), IN_CHUNK)) {
       const qb = em
         .getRepository(CallEntity)
         .createQueryBuilder('c')
-        .select(SUMMARY_COLUMNS)
+        .select(STATE_COLUMNS)
         .where('c.id IN (:...ids)', { ids: part })
         .orderBy('c.id');
       if (isPostgres(em)) qb.setLock('pessimistic_write');
-      for (const row of await qb.getMany()) calls.set(row.id, row);
+      for (const row of await qb.getMany())
+        calls.set(row.id, { ...row, events: Array.isArray(row.events) ? row.events : [] });
     }
     return calls;
   }
@@ -201,16 +144,9 @@ export class BatchWriter {
   }
 }
 
-/** The events of a batch that belong to a call, each id once. */
-export function uniqueStorable(events: readonly WardenEvent[]): StorableEvent[] {
-  const seen = new Set<string>();
-  const out: StorableEvent[] = [];
-  for (const event of events) {
-    if (!isStorableEvent(event) || seen.has(event.id)) continue;
-    seen.add(event.id);
-    out.push(event);
-  }
-  return out;
+/** The events of a batch that belong to a call (a repeated event is the plan's to ignore, see planBatch). */
+export function storableEvents(events: readonly WardenEvent[]): StorableEvent[] {
+  return events.filter(isStorableEvent);
 }
 
 /** True on a PostgreSQL connection. */

@@ -1,6 +1,6 @@
 import { EVENT_TYPES } from '../event-types';
 import type { WardenEvent } from '../warden-event';
-import { applyCallEvent, callEventRow, callRowFromStarted, toCallRecord } from './call-row.mapper';
+import { applyCallEvent, callRowFromStarted, storedEvent, toCallRecord } from './call-row.mapper';
 
 const at = '2026-11-25T10:00:00.000Z';
 
@@ -42,8 +42,8 @@ describe('payloads are stored once', () => {
     expect(record.finalResponse).toEqual(rewritten);
   });
 
-  it('keeps pointers, not second copies, in the event rows', () => {
-    const row = callEventRow(
+  it('keeps pointers, not second copies, in the stored events', () => {
+    const row = storedEvent(
       event(EVENT_TYPES.responseCompleted, { original: message, final: message, truncated: false }),
       at,
     );
@@ -52,7 +52,7 @@ describe('payloads are stored once', () => {
       final: { $storedIn: 'call' },
       truncated: false,
     });
-    const policy = callEventRow(event('policy.x.blocked', { tool: 'bash' }), at);
+    const policy = storedEvent(event('policy.x.blocked', { tool: 'bash' }), at);
     expect(policy.data).toEqual({ tool: 'bash' });
   });
 });

@@ -10,10 +10,12 @@ import {
   normalizeTimestamp,
   PAYLOAD_FIELDS,
   policyActionOf,
+  MAX_EVENTS_PER_CALL,
+  recordEvent,
   SUMMARY_FIELDS,
   toCallRecord,
   toSessionSummary,
-  toWardenEvent,
+  toWardenEvents,
   type CallRow,
 } from './call-row.mapper';
 
@@ -165,13 +167,46 @@ describe('call row mapping', () => {
     const record = toCallRecord({ ...started(), policyActions: '|a.b|' });
     expect(record.policyActions).toEqual(['a.b']);
     expect(record.finalResponse).toBeNull();
-    expect(
-      toWardenEvent({ id: 'e', callId: 'c', type: 't', at: START, instance: 'i', data: [1] }, 'sess'),
-    ).toEqual({ id: 'e', callId: 'c', sessionId: 'sess', type: 't', at: START, instance: 'i', data: {} });
+    const later = '2026-01-01T00:00:01.000Z';
+    const events = toWardenEvents({
+      id: 'c',
+      sessionId: 'sess',
+      events: [
+        { id: 'e3', type: 'late', at: later, instance: 'i', data: {} },
+        { id: 'e2', type: 't', at: START, instance: 'i', data: [1] },
+        { id: 'e1', type: 'u', at: START, instance: 'i', data: { x: 1 } },
+      ],
+    });
+    // Oldest first, events of one millisecond by id; a non-object data read as {}.
+    expect(events).toEqual([
+      { id: 'e1', callId: 'c', sessionId: 'sess', type: 'u', at: START, instance: 'i', data: { x: 1 } },
+      { id: 'e2', callId: 'c', sessionId: 'sess', type: 't', at: START, instance: 'i', data: {} },
+      { id: 'e3', callId: 'c', sessionId: 'sess', type: 'late', at: later, instance: 'i', data: {} },
+    ]);
+    // Whatever a damaged column holds, reading it does not throw.
+    expect(toWardenEvents({ id: 'c', sessionId: 's', events: null as unknown as [] })).toEqual([]);
+    expect(toWardenEvents({ id: 'c', sessionId: 's', events: [1, { id: 'x' }] as unknown as [] })).toEqual(
+      [],
+    );
   });
 
-  it('lists every column but the payloads in a summary', () => {
-    expect([...SUMMARY_FIELDS, ...PAYLOAD_FIELDS].sort()).toEqual(Object.keys(started()).sort());
+  it('keeps each event once, and at most MAX_EVENTS_PER_CALL of them but the terminal one', () => {
+    const row = started();
+    expect(row.events.map((e) => e.type)).toEqual(['call.started']);
+    expect(recordEvent(row, event('policy.a.b', {}, { id: 'p' }), START)).toBe(true);
+    expect(recordEvent(row, event('policy.a.b', {}, { id: 'p' }), START)).toBe(false);
+    for (let i = row.events.length; i < MAX_EVENTS_PER_CALL; i++)
+      expect(recordEvent(row, event('policy.a.b', {}, { id: `p${i}` }), START)).toBe(true);
+    // Full: a new event is taken (its changes apply) but not kept; the call's end is always kept.
+    expect(recordEvent(row, event('policy.a.c', {}, { id: 'over' }), START)).toBe(true);
+    expect(recordEvent(row, event('call.completed', { status: 200 }, { id: 'end' }), START)).toBe(true);
+    expect(row.events).toHaveLength(MAX_EVENTS_PER_CALL + 1);
+    expect(row.events.at(-1)?.id).toBe('end');
+    expect(row.events.some((e) => e.id === 'over')).toBe(false);
+  });
+
+  it('lists every column but the payloads and the events in a summary', () => {
+    expect([...SUMMARY_FIELDS, ...PAYLOAD_FIELDS, 'events'].sort()).toEqual(Object.keys(started()).sort());
   });
 
   it('sums the calls of a batch into a session', () => {

@@ -28,12 +28,19 @@ export interface CallRow {
   finalRequest: unknown;
   originalResponse: unknown;
   finalResponse: unknown;
+  /** The call's events in arrival order (column `events`, JSON): its timeline, and what makes writes idempotent. */
+  events: StoredEvent[];
 }
 
-/** A `call_events` row. */
-export interface CallEventRow {
+/** A `calls` row without its payloads: what the write path reads back and lists show. */
+export type CallState = Omit<CallRow, (typeof PAYLOAD_FIELDS)[number]>;
+
+/**
+ * One event of a call as its row keeps it: the event without `callId` and `sessionId` (the row's own), payloads
+ * replaced by `{ $storedIn: 'call' }` pointers (they are in the payload columns already).
+ */
+export interface StoredEvent {
   id: string;
-  callId: string;
   type: string;
   at: string;
   instance: string;
@@ -57,7 +64,7 @@ export const PAYLOAD_FIELDS = [
   'finalResponse',
 ] as const;
 
-/** The columns of a list item: every column but the payloads. */
+/** The columns of a list item: every column but the payloads and the events. */
 export const SUMMARY_FIELDS = [
   'id',
   'sessionId',
@@ -77,7 +84,16 @@ export const SUMMARY_FIELDS = [
   'outputTokens',
   'error',
   'policyActions',
-] as const satisfies readonly Exclude<keyof CallRow, (typeof PAYLOAD_FIELDS)[number]>[];
+] as const satisfies readonly Exclude<keyof CallRow, (typeof PAYLOAD_FIELDS)[number] | 'events'>[];
+
+/** The columns the write path reads back for a stored call: the summary and the events. */
+export const STATE_FIELDS = [...SUMMARY_FIELDS, 'events'] as const satisfies readonly (keyof CallState)[];
+
+/**
+ * Most events a call keeps. Beyond it, further events still change the call's columns (policy actions, status) but
+ * are not kept, except its terminal event: a bound on the row of a call whose policies emit without end.
+ */
+export const MAX_EVENTS_PER_CALL = 1_000;
 
 /** Longest call or event id stored (ids are UUIDs; longer ones are refused rather than truncated). */
 export const MAX_ID_LENGTH = 64;
@@ -91,8 +107,11 @@ const POLICY_PREFIX = 'policy.';
 const DELIMITER = '|';
 const CLIENT_ABORT = /client/i;
 
+/** An event that belongs to a call (gateway-level events are not stored). */
+export type StorableEvent = WardenEvent & { callId: string };
+
 /** Whether the store can keep the event: it belongs to a call and its ids fit the columns. */
-export function isStorableEvent(event: WardenEvent): event is WardenEvent & { callId: string } {
+export function isStorableEvent(event: WardenEvent): event is StorableEvent {
   return (
     typeof event.id === 'string' &&
     event.id.length > 0 &&
@@ -126,13 +145,13 @@ function normalize(value: string | Date): string | undefined {
 }
 
 /** The session a call belongs to: the client's session id, else the call is its own session. */
-export function sessionIdOf(event: WardenEvent & { callId: string }): string {
+export function sessionIdOf(event: StorableEvent): string {
   const session = clip(event.sessionId, MAX_NAME_LENGTH);
   return session === null || session.length === 0 ? event.callId : session;
 }
 
 /** The row a `call.started` event creates (`at` is the event's normalized timestamp). */
-export function callRowFromStarted(event: WardenEvent & { callId: string }, at: string): CallRow {
+export function callRowFromStarted(event: StorableEvent, at: string): CallRow {
   const data = event.data;
   return {
     id: event.callId,
@@ -157,14 +176,29 @@ export function callRowFromStarted(event: WardenEvent & { callId: string }, at: 
     finalRequest: null,
     originalResponse: null,
     finalResponse: null,
+    events: [storedEvent(event, at)],
   };
 }
+
+/**
+ * Adds an event to its call's timeline. False when the call has it already (a re-delivery, which changes nothing);
+ * true otherwise, also when the call is full ({@link MAX_EVENTS_PER_CALL}) and the event is not kept.
+ */
+export function recordEvent(row: Pick<CallRow, 'events'>, event: StorableEvent, at: string): boolean {
+  const events = row.events;
+  for (let i = 0; i < events.length; i++) if ((events[i] as StoredEvent).id === event.id) return false;
+  if (events.length < MAX_EVENTS_PER_CALL || TERMINAL_TYPES.has(event.type))
+    events.push(storedEvent(event, at));
+  return true;
+}
+
+const TERMINAL_TYPES: ReadonlySet<string> = new Set([EVENT_TYPES.callCompleted, EVENT_TYPES.callFailed]);
 
 /**
  * The change an event (other than `call.started`) makes to its call, per EVENT_CONTRACT: the columns to update,
  * empty when the event changes nothing. A call's first terminal event (`call.completed` / `call.failed`) wins.
  */
-export function applyCallEvent(row: Readonly<CallRow>, event: WardenEvent, at: string): Partial<CallRow> {
+export function applyCallEvent(row: Readonly<CallState>, event: WardenEvent, at: string): Partial<CallRow> {
   const data = event.data;
   switch (event.type) {
     case EVENT_TYPES.requestReceived:
@@ -233,11 +267,10 @@ export function decodePolicyActions(encoded: string): string[] {
   return encoded.split(DELIMITER).filter((a) => a.length > 0);
 }
 
-/** The `call_events` row of an event. */
-export function callEventRow(event: WardenEvent & { callId: string }, at: string): CallEventRow {
+/** An event as its call's row keeps it (`at` is the event's normalized timestamp). */
+export function storedEvent(event: WardenEvent, at: string): StoredEvent {
   return {
     id: event.id,
-    callId: event.callId,
     type: clip(event.type, MAX_NAME_LENGTH) ?? '',
     at,
     instance: clip(event.instance, MAX_NAME_LENGTH) ?? '',
@@ -245,21 +278,30 @@ export function callEventRow(event: WardenEvent & { callId: string }, at: string
   };
 }
 
-/** The event a `call_events` row stores. */
-export function toWardenEvent(row: CallEventRow, sessionId: string): WardenEvent {
-  return {
-    id: row.id,
-    callId: row.callId,
-    sessionId,
-    type: row.type,
-    at: row.at,
-    instance: row.instance,
-    data: isJsonObject(row.data) ? row.data : {},
-  };
+/** A call's stored events as events again, ordered by time then id (as UUIDv7 ids are, within a replica). */
+export function toWardenEvents(row: Pick<CallRow, 'id' | 'sessionId' | 'events'>): WardenEvent[] {
+  const events = Array.isArray(row.events) ? row.events.filter(isStoredEvent) : [];
+  return events
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((e) => ({
+      id: e.id,
+      callId: row.id,
+      sessionId: row.sessionId,
+      type: e.type,
+      at: e.at,
+      instance: e.instance,
+      data: isJsonObject(e.data) ? e.data : {},
+    }));
+}
+
+function isStoredEvent(value: unknown): value is StoredEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const e = value as Record<string, unknown>;
+  return typeof e['id'] === 'string' && typeof e['type'] === 'string' && typeof e['at'] === 'string';
 }
 
 /** A row as a list item (no payloads). */
-export function toCallSummary(row: Omit<CallRow, (typeof PAYLOAD_FIELDS)[number]>): CallSummary {
+export function toCallSummary(row: Omit<CallState, 'events'>): CallSummary {
   return {
     id: row.id,
     sessionId: row.sessionId,

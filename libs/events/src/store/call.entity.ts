@@ -1,12 +1,13 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { CallStatus } from '../conversation-store.port';
-import type { CallRow } from './call-row.mapper';
+import type { CallRow, StoredEvent } from './call-row.mapper';
 import { jsonTransformer } from './json.transformer';
 
 /**
  * A recorded call (table `calls`). Timestamps are ISO-8601 UTC strings of one fixed width (`toISOString()`), so
  * they sort as text the same way on both drivers. `policy_actions` is `|a.x|b.y|` (or empty) so that
- * `LIKE '%|a.x|%'` filters on both drivers. Payloads are JSON text.
+ * `LIKE '%|a.x|%'` filters on both drivers. Payloads are JSON text, and so are the call's events (a JSON array, in
+ * arrival order: one row per call, not one per event).
  */
 @Entity({ name: 'calls' })
 @Index('IDX_calls_started_at_id', ['startedAt', 'id'])
@@ -79,4 +80,8 @@ export class CallEntity implements CallRow {
 
   @Column({ name: 'final_response', type: 'text', nullable: true, transformer: jsonTransformer })
   finalResponse!: unknown;
+
+  /** NULL only on a call stored before events moved here without any: read as none. */
+  @Column({ type: 'text', nullable: true, transformer: jsonTransformer })
+  events!: StoredEvent[];
 }

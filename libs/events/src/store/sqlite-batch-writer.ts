@@ -1,19 +1,15 @@
 import type { LoggerService } from '@nestjs/common';
 import type { DataSource, EntityMetadata } from 'typeorm';
-import { EVENT_TYPES } from '../event-types';
-import type { StorableEvent } from './batch-writer';
-import { CallEventEntity } from './call-event.entity';
+import { planBatch } from './batch-plan';
 import {
-  addCallToDelta,
-  applyCallEvent,
-  callEventRow,
-  callRowFromStarted,
   mergeSession,
-  normalizeTimestamp,
-  SUMMARY_FIELDS,
+  STATE_FIELDS,
   type CallRow,
+  type CallState,
   type SessionDelta,
   type SessionRow,
+  type StorableEvent,
+  type StoredEvent,
 } from './call-row.mapper';
 import { CallEntity } from './call.entity';
 import { SessionEntity } from './session.entity';
@@ -56,19 +52,16 @@ interface ColumnBinding {
 
 /**
  * The history write path on SQLite, with statements prepared once on the raw better-sqlite3 connection instead of
- * TypeORM query building per row (most of a batch's CPU). Same rules as {@link BatchWriter} (see store/README.md):
- * one transaction per batch (`BEGIN IMMEDIATE`: a writer never has to upgrade its lock), already-stored event ids
- * dropped first, `call.started` creating the call and adding it to its session, other events patching their call,
- * events of unknown calls skipped. Column names and value transformers come from the entity metadata.
+ * TypeORM query building per row (most of a batch's CPU). Same rules as {@link BatchWriter}, both carrying out
+ * {@link planBatch} (see store/README.md): one transaction per batch (`BEGIN IMMEDIATE`: a writer never has to
+ * upgrade its lock), each call looked up once, calls started in the batch inserted with their final values, stored
+ * calls updated, sessions merged. Column names and value transformers come from the entity metadata.
  */
 export class SqliteBatchWriter {
   private readonly callColumns: ColumnBinding[];
-  private readonly eventColumns: ColumnBinding[];
   private readonly callByProperty: Map<string, ColumnBinding>;
-  private readonly deferForeignKeys: SqliteStatement;
   private readonly selectCall: SqliteStatement;
   private readonly insertCall: SqliteStatement;
-  private readonly insertEvent: SqliteStatement;
   private readonly selectSession: SqliteStatement;
   private readonly insertSession: SqliteStatement;
   private readonly updateSession: SqliteStatement;
@@ -76,6 +69,7 @@ export class SqliteBatchWriter {
   private readonly updates = new Map<string, { statement: SqliteStatement; bindings: ColumnBinding[] }>();
   private readonly applyInTransaction: { immediate(batch: StorableEvent[]): void };
   private readonly callsTable: string;
+  private readonly lookup = (id: string): CallState | undefined => this.storedCall(id);
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -83,19 +77,15 @@ export class SqliteBatchWriter {
     private readonly logger: LoggerService,
   ) {
     const calls = source.getMetadata(CallEntity);
-    const events = source.getMetadata(CallEventEntity);
     const sessions = source.getMetadata(SessionEntity);
     this.callColumns = calls.columns.map(binding);
-    this.eventColumns = events.columns.map(binding);
     this.callByProperty = new Map(this.callColumns.map((c) => [c.property, c]));
     this.callsTable = quote(calls.tableName);
     const session = (property: keyof SessionRow): string => columnOf(sessions, property);
     const sessionsTable = quote(sessions.tableName);
-    const summary = SUMMARY_FIELDS.map((p) => `${this.column(p)} AS ${quote(p)}`).join(', ');
-    this.deferForeignKeys = db.prepare('PRAGMA defer_foreign_keys = ON');
-    this.selectCall = db.prepare(`SELECT ${summary} FROM ${this.callsTable} WHERE ${this.column('id')} = ?`);
-    this.insertCall = db.prepare(insertSql(calls.tableName, this.callColumns, false));
-    this.insertEvent = db.prepare(insertSql(events.tableName, this.eventColumns, true));
+    const state = STATE_FIELDS.map((p) => `${this.column(p)} AS ${quote(p)}`).join(', ');
+    this.selectCall = db.prepare(`SELECT ${state} FROM ${this.callsTable} WHERE ${this.column('id')} = ?`);
+    this.insertCall = db.prepare(insertSql(calls.tableName, this.callColumns));
     this.selectSession = db.prepare(
       `SELECT ${session('id')} AS id, ${session('firstAt')} AS firstAt, ${session('lastAt')} AS lastAt, ` +
         `${session('callCount')} AS callCount, ${session('models')} AS models FROM ${sessionsTable} ` +
@@ -118,61 +108,23 @@ export class SqliteBatchWriter {
   }
 
   private applyNow(batch: StorableEvent[]): void {
-    // Event rows go in as each event is applied (their insert is the duplicate check: an event already stored
-    // inserts nothing and is skipped), before the rows of the calls created by the batch: their foreign key is
-    // checked at commit.
-    this.deferForeignKeys.run();
-    // A call's start is applied before its other events, whatever their order in the batch.
-    const ordered = [
-      ...batch.filter((e) => e.type === EVENT_TYPES.callStarted),
-      ...batch.filter((e) => e.type !== EVENT_TYPES.callStarted),
-    ];
-    const existing = new Map<string, CallRow | null>();
-    const created = new Map<string, CallRow>();
-    const patches = new Map<string, Partial<CallRow>>();
-    const sessions = new Map<string, SessionDelta>();
-    const now = new Date().toISOString();
-    let skipped = 0;
-    for (const event of ordered) {
-      const at = normalizeTimestamp(event.at) ?? now;
-      const row = created.get(event.callId) ?? this.storedCall(existing, event.callId);
-      if (event.type === EVENT_TYPES.callStarted) {
-        if (!this.insertEventRow(event, at) || row !== undefined) continue;
-        const fresh = callRowFromStarted(event, at);
-        created.set(fresh.id, fresh);
-        sessions.set(fresh.sessionId, addCallToDelta(sessions.get(fresh.sessionId), fresh));
-        continue;
-      }
-      if (row === undefined) {
-        skipped++; // the call is unknown here: purged already, or its start was never stored
-        continue;
-      }
-      if (!this.insertEventRow(event, at)) continue;
-      const patch = applyCallEvent(row, event, at);
-      if (Object.keys(patch).length > 0) {
-        Object.assign(row, patch);
-        if (!created.has(row.id)) patches.set(row.id, { ...patches.get(row.id), ...patch });
-      }
-    }
-    if (skipped > 0) this.logger.debug?.(`skipped ${skipped} events of unknown calls`);
-    this.addToSessions(sessions);
-    for (const row of created.values()) this.insertCall.run(...values(this.callColumns, row));
-    for (const [id, patch] of patches) this.updateCall(id, patch);
+    const plan = planBatch(batch, this.lookup);
+    if (plan.skipped > 0) this.logger.debug?.(`skipped ${plan.skipped} events of unknown calls`);
+    this.addToSessions(plan.sessions);
+    for (const row of plan.created.values()) this.insertCall.run(...values(this.callColumns, row));
+    for (const [id, patch] of plan.patches) this.updateCall(id, patch);
   }
 
-  /** Inserts an event's row; false when the event was stored already (a re-delivery: it changes nothing). */
-  private insertEventRow(event: StorableEvent, at: string): boolean {
-    return this.insertEvent.run(...values(this.eventColumns, callEventRow(event, at))).changes > 0;
-  }
-
-  /** A stored call without its payloads (looked up once per batch), or undefined when there is none. */
-  private storedCall(cache: Map<string, CallRow | null>, id: string): CallRow | undefined {
-    let row = cache.get(id);
-    if (row === undefined) {
-      row = (this.selectCall.get(id) as CallRow | undefined) ?? null;
-      cache.set(id, row);
-    }
-    return row ?? undefined;
+  /** A stored call without its payloads, or undefined when there is none. */
+  private storedCall(id: string): CallState | undefined {
+    const raw = this.selectCall.get(id) as (Omit<CallState, 'events'> & { events: unknown }) | undefined;
+    if (raw === undefined) return undefined;
+    const events = typeof raw.events === 'string' ? (JSON.parse(raw.events) as unknown) : null;
+    return {
+      ...raw,
+      stream: Boolean(raw.stream),
+      events: Array.isArray(events) ? (events as StoredEvent[]) : [],
+    };
   }
 
   /**
@@ -261,11 +213,10 @@ function columnOf(metadata: EntityMetadata, property: string): string {
   return quote(column.databaseName);
 }
 
-function insertSql(table: string, columns: ColumnBinding[], ignoreConflicts: boolean): string {
+function insertSql(table: string, columns: ColumnBinding[]): string {
   const names = columns.map((c) => c.column).join(', ');
   const placeholders = columns.map(() => '?').join(', ');
-  const conflict = ignoreConflicts ? ' ON CONFLICT DO NOTHING' : '';
-  return `INSERT INTO ${quote(table)} (${names}) VALUES (${placeholders})${conflict}`;
+  return `INSERT INTO ${quote(table)} (${names}) VALUES (${placeholders})`;
 }
 
 /** A row's values in column order, as better-sqlite3 binds them (undefined as NULL, booleans as 0/1). */

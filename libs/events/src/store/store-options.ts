@@ -1,15 +1,15 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { EventsConfig } from '../events.config';
-import { CallEventEntity } from './call-event.entity';
 import { CallEntity } from './call.entity';
 import { InitHistory1767225600000 } from './migrations/1767225600000-init-history';
+import { EventsInCallRow1796515200000 } from './migrations/1796515200000-events-in-call-row';
 import { SessionEntity } from './session.entity';
 
 /** The store's entities (registered with `TypeOrmModule.forFeature`, listed explicitly for the CLI). */
-export const STORE_ENTITIES = [CallEntity, CallEventEntity, SessionEntity];
+export const STORE_ENTITIES = [CallEntity, SessionEntity];
 
 /** Every migration, oldest first (classes, not globs: the same list works from sources, dist and jest). */
-export const STORE_MIGRATIONS = [InitHistory1767225600000];
+export const STORE_MIGRATIONS = [InitHistory1767225600000, EventsInCallRow1796515200000];
 
 /** Name of the table recording applied migrations. */
 export const MIGRATIONS_TABLE = 'warden_migrations';

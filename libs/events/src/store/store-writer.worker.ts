@@ -32,14 +32,17 @@ async function apply(events: StorableEvent[]): Promise<void> {
   else await source.transaction((em) => writer.apply(em, events));
 }
 
-async function write(request: WriteRequest): Promise<WriteReply> {
+/** The parts received so far of batches whose last part has not arrived. */
+const parts = new Map<number, StorableEvent[]>();
+
+async function write(id: number, events: StorableEvent[]): Promise<WriteReply> {
   try {
-    await apply(decodeBatch(request.events));
-    return { id: request.id, ok: true };
+    await apply(events);
+    return { id, ok: true };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return {
-      id: request.id,
+      id,
       ok: false,
       message,
       unavailable: isConnectionError(error) || !source.isInitialized,
@@ -48,5 +51,14 @@ async function write(request: WriteRequest): Promise<WriteReply> {
 }
 
 port.on('message', (request: WriteRequest) => {
-  queue = queue.then(async () => port.postMessage(await write(request)));
+  const events = decodeBatch(request.events);
+  const earlier = parts.get(request.id);
+  if (earlier !== undefined) for (const event of events) earlier.push(event);
+  if (!request.last) {
+    if (earlier === undefined) parts.set(request.id, events);
+    return;
+  }
+  parts.delete(request.id);
+  const batch = earlier ?? events;
+  queue = queue.then(async () => port.postMessage(await write(request.id, batch)));
 });

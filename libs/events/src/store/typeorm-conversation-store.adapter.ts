@@ -14,11 +14,18 @@ import {
   IN_CHUNK,
   SUMMARY_COLUMNS,
   unique,
-  uniqueStorable,
+  storableEvents,
   type StorableEvent,
 } from './batch-writer';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Brackets, type DataSource, type EntityManager, In, type SelectQueryBuilder } from 'typeorm';
+import {
+  Brackets,
+  type DataSource,
+  type EntityManager,
+  type FindOptionsSelect,
+  In,
+  type SelectQueryBuilder,
+} from 'typeorm';
 import {
   type CallFilter,
   type CallRecord,
@@ -29,14 +36,14 @@ import {
 } from '../conversation-store.port';
 import { eventsConfig, type EventsConfig } from '../events.config';
 import type { WardenEvent } from '../warden-event';
-import { CallEventEntity } from './call-event.entity';
 import {
   normalizeTimestamp,
   PAYLOAD_FIELDS,
+  SUMMARY_FIELDS,
   toCallRecord,
   toCallSummary,
   toSessionSummary,
-  toWardenEvent,
+  toWardenEvents,
 } from './call-row.mapper';
 import { CallEntity } from './call.entity';
 import { decodeCursor, encodeCursor, type CursorPosition } from './cursor.codec';
@@ -59,6 +66,11 @@ export const MAX_SESSION_CALLS = 1_000;
 export const PURGE_CHUNK = 500;
 
 /** Rows per multi-row statement, well under both drivers' bound-parameter limits. */
+
+/** A call's columns but its events: what a session's calls are read with. */
+const RECORD_SELECT = Object.fromEntries(
+  [...SUMMARY_FIELDS, ...PAYLOAD_FIELDS].map((field) => [field, true]),
+) as FindOptionsSelect<CallEntity>;
 
 const PAYLOAD_SEARCH = PAYLOAD_FIELDS.map((c) => `LOWER(c.${c}) LIKE :q ESCAPE '${LIKE_ESCAPE}'`);
 
@@ -128,7 +140,7 @@ export class TypeOrmConversationStore
   }
 
   async writeEvents(events: readonly WardenEvent[]): Promise<void> {
-    const batch = uniqueStorable(events);
+    const batch = storableEvents(events);
     if (batch.length === 0) return;
     await this.serialize(async () => {
       // Throws StoreUnavailableError until connected and migrated, so the writer thread only ever sees a ready schema.
@@ -191,11 +203,7 @@ export class TypeOrmConversationStore
     const source = this.connection.dataSource();
     const call = await source.getRepository(CallEntity).findOneBy({ id });
     if (call === null) return undefined;
-    const events = await source.getRepository(CallEventEntity).find({
-      where: { callId: id },
-      order: { at: 'ASC', id: 'ASC' },
-    });
-    return { call: toCallRecord(call), events: events.map((e) => toWardenEvent(e, call.sessionId)) };
+    return { call: toCallRecord(call), events: toWardenEvents(call) };
   }
 
   async listSessions(filter: { limit: number; cursor?: string; q?: string }): Promise<Page<SessionSummary>> {
@@ -227,6 +235,7 @@ export class TypeOrmConversationStore
     const session = await source.getRepository(SessionEntity).findOneBy({ id });
     if (session === null) return undefined;
     const calls = await source.getRepository(CallEntity).find({
+      select: RECORD_SELECT,
       where: { sessionId: id },
       order: { startedAt: 'ASC', id: 'ASC' },
       take: MAX_SESSION_CALLS,
@@ -274,7 +283,7 @@ export class TypeOrmConversationStore
     return run;
   }
 
-  /** Deletes up to PURGE_CHUNK of the oldest calls before `cutoff`, their events, and fixes their sessions. */
+  /** Deletes up to PURGE_CHUNK of the oldest calls before `cutoff` (their events with them), fixes their sessions. */
   private async purgeChunk(em: EntityManager, cutoff: string): Promise<number> {
     const victims = await em
       .getRepository(CallEntity)
@@ -286,10 +295,7 @@ export class TypeOrmConversationStore
       .limit(PURGE_CHUNK)
       .getMany();
     if (victims.length === 0) return 0;
-    const ids = victims.map((c) => c.id);
-    // Explicit rather than relying on ON DELETE CASCADE (SQLite enforces it only with foreign_keys on).
-    await em.delete(CallEventEntity, { callId: In(ids) });
-    await em.delete(CallEntity, { id: In(ids) });
+    await em.delete(CallEntity, { id: In(victims.map((c) => c.id)) });
     await this.refreshSessions(em, unique(victims.map((c) => c.sessionId)));
     return victims.length;
   }

@@ -16,12 +16,13 @@ import { DataSource } from 'typeorm';
 import { ConversationStore, type CallFilter, type CallSummary } from '../conversation-store.port';
 import { eventsConfig } from '../events.config';
 import type { WardenEvent } from '../warden-event';
-import { CallEventEntity } from './call-event.entity';
 import { ConversationStoreModule } from './conversation-store.module';
 import { InvalidQueryError } from './invalid-query.error';
+import { InitHistory1767225600000 } from './migrations/1767225600000-init-history';
+import { EventsInCallRow1796515200000 } from './migrations/1796515200000-events-in-call-row';
 import { SqliteBatchWriter } from './sqlite-batch-writer';
 import type { StoreTimings } from './store-connection';
-import { buildDataSourceOptions, MIGRATIONS_TABLE, STORE_ENTITIES } from './store-options';
+import { buildDataSourceOptions, MIGRATIONS_TABLE, STORE_ENTITIES, STORE_MIGRATIONS } from './store-options';
 import { StoreUnavailableError } from './store-unavailable.error';
 import { TypeOrmConversationStore } from './typeorm-conversation-store.adapter';
 
@@ -269,7 +270,10 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
         ? `"${db.env['DB_SCHEMA']}"."${MIGRATIONS_TABLE}"`
         : `"${MIGRATIONS_TABLE}"`;
     const migrations = await opened.source.query<{ name: string }[]>(`SELECT name FROM ${table}`);
-    expect(migrations).toEqual([{ name: 'InitHistory1767225600000' }]);
+    expect(migrations.map((m) => m.name).sort()).toEqual([
+      'EventsInCallRow1796515200000',
+      'InitHistory1767225600000',
+    ]);
     // Nothing left for TypeORM to change: the migrations build exactly what the entities describe.
     const pending = await opened.source.driver.createSchemaBuilder().log();
     expect(pending.upQueries.map((q) => q.query)).toEqual([]);
@@ -278,12 +282,7 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
         `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
         [db.env['DB_SCHEMA']],
       );
-      expect(tables.map((t) => t['table_name'])).toEqual([
-        'call_events',
-        'calls',
-        'sessions',
-        MIGRATIONS_TABLE,
-      ]);
+      expect(tables.map((t) => t['table_name'])).toEqual(['calls', 'sessions', MIGRATIONS_TABLE]);
     }
     if (backend.name === 'sqlite file') {
       expect(existsSync(db.env['DATABASE_URL']?.slice('sqlite:'.length) ?? '')).toBe(true);
@@ -386,21 +385,25 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
     const last = batch[batch.length - 1];
     expect((await store.getCall(last?.callId ?? ''))?.events.at(-1)?.id).toBe(last?.id);
 
-    // A failure while inserting the events: nothing of the batch remains.
-    const failing = callEvents({ id: 'doomed', session: 'doomed-sess', start: 99_999 });
-    // The database itself refuses the batch's event rows (a trigger), after its call rows were written.
+    // A failure while inserting the calls: nothing of the batch remains.
+    const failing = [
+      ...callEvents({ id: 'before-doomed', session: 'doomed-sess', start: 99_998 }),
+      ...callEvents({ id: 'doomed', session: 'doomed-sess', start: 99_999 }),
+    ];
+    // The database itself refuses the batch's second call row (a trigger), after its session and first call row
+    // were written.
     const postgres = backend.kind === 'postgres';
-    const events = postgres ? `"${db.env['DB_SCHEMA'] ?? 'public'}".call_events` : 'call_events';
+    const schema = db.env['DB_SCHEMA'] ?? 'public';
     if (postgres) {
       await opened.source.query(
-        `CREATE FUNCTION "${db.env['DB_SCHEMA'] ?? 'public'}".doomed() RETURNS trigger AS $$ BEGIN IF NEW.call_id = 'doomed' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+        `CREATE FUNCTION "${schema}".doomed() RETURNS trigger AS $$ BEGIN IF NEW.id = 'doomed' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
       );
       await opened.source.query(
-        `CREATE TRIGGER doomed BEFORE INSERT ON ${events} FOR EACH ROW EXECUTE FUNCTION "${db.env['DB_SCHEMA'] ?? 'public'}".doomed()`,
+        `CREATE TRIGGER doomed BEFORE INSERT ON "${schema}".calls FOR EACH ROW EXECUTE FUNCTION "${schema}".doomed()`,
       );
     } else {
       await opened.source.query(
-        `CREATE TRIGGER doomed BEFORE INSERT ON call_events WHEN NEW.call_id = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+        `CREATE TRIGGER doomed BEFORE INSERT ON calls WHEN NEW.id = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
       );
     }
     try {
@@ -408,8 +411,11 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
       // native addon in this jest worker, so `instanceof Error` (what toThrow checks) fails in later files.
       await expect(store.writeEvents(failing)).rejects.toHaveProperty('message', 'disk full');
     } finally {
-      await opened.source.query(postgres ? `DROP TRIGGER doomed ON ${events}` : 'DROP TRIGGER doomed');
+      await opened.source.query(
+        postgres ? `DROP TRIGGER doomed ON "${schema}".calls` : 'DROP TRIGGER doomed',
+      );
     }
+    expect(await store.getCall('before-doomed')).toBeUndefined();
     expect(await store.getCall('doomed')).toBeUndefined();
     expect(await store.getSession('doomed-sess')).toBeUndefined();
     // The store is still usable after the rollback.
@@ -599,8 +605,6 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
       models: ['new-model'],
     });
     expect((await store.getSession('kept'))?.session.callCount).toBe(1);
-    const orphanEvents = await opened.source.getRepository(CallEventEntity).countBy({ callId: 'old-1' });
-    expect(orphanEvents).toBe(0);
     // Events of a purged call arriving late are skipped.
     await store.writeEvents([event('old-1', 'call.completed', { status: 200, durationMs: 3 }, at(6_000))]);
     expect(await store.getCall('old-1')).toBeUndefined();
@@ -661,6 +665,85 @@ class TcpProxy {
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
+
+describe.each(backends.filter((b) => b.name !== 'sqlite memory'))(
+  'migration EventsInCallRow on $name',
+  (backend) => {
+    it('moves the events of an existing history into their calls, and back', async () => {
+      const db = await backend.create();
+      const cfg = eventsConfig.parse(db.env);
+      const postgres = backend.kind === 'postgres';
+      if (postgres) await sql(`CREATE SCHEMA "${cfg.schema ?? 'public'}"`);
+      const source = new DataSource({
+        ...buildDataSourceOptions(cfg),
+        entities: STORE_ENTITIES,
+        migrations: [InitHistory1767225600000],
+      });
+      await source.initialize();
+      const runner = source.createQueryRunner();
+      try {
+        await source.runMigrations();
+        const table = (name: string): string =>
+          postgres ? `"${cfg.schema ?? 'public'}"."${name}"` : `"${name}"`;
+        const params = (n: number): string =>
+          Array.from({ length: n }, (_, i) => (postgres ? `$${i + 1}` : '?')).join(', ');
+        // A history written before the migration: two calls, one with events stored as rows, one without any.
+        for (const id of ['legacy-1', 'legacy-2']) {
+          await source.query(
+            `INSERT INTO ${table('calls')} (id, session_id, client_format, model, stream, status, started_at, ` +
+              `policy_actions) VALUES (${params(8)})`,
+            [id, id, 'openai', 'm', postgres ? false : 0, 'completed', at(0), ''],
+          );
+        }
+        const legacy = [
+          ['e-2', 'request.received', at(1), { request: { $storedIn: 'call' } }],
+          ['e-1', 'call.started', at(0), { model: 'm' }],
+          ['e-3', 'policy.judge.allowed', at(1), { tool: 'bash' }],
+        ] as const;
+        for (const [id, type, time, data] of legacy) {
+          await source.query(
+            `INSERT INTO ${table('call_events')} (id, call_id, type, at, instance, data) VALUES (${params(6)})`,
+            [id, 'legacy-1', type, time, 'old-host:1', JSON.stringify(data)],
+          );
+        }
+
+        await new EventsInCallRow1796515200000().up(runner);
+        const moved = await source.query<Array<{ id: string; events: string | null }>>(
+          `SELECT id, events FROM ${table('calls')} ORDER BY id`,
+        );
+        expect(moved[1]?.events).toBeNull();
+        expect(JSON.parse(moved[0]?.events ?? 'null')).toEqual([
+          { id: 'e-1', type: 'call.started', at: at(0), instance: 'old-host:1', data: { model: 'm' } },
+          { id: 'e-2', type: 'request.received', at: at(1), instance: 'old-host:1', data: legacy[0][3] },
+          {
+            id: 'e-3',
+            type: 'policy.judge.allowed',
+            at: at(1),
+            instance: 'old-host:1',
+            data: { tool: 'bash' },
+          },
+        ]);
+        expect(await runner.hasTable('call_events')).toBe(false);
+
+        await new EventsInCallRow1796515200000().down(runner);
+        const back = await source.query<Array<{ id: string; call_id: string; data: string }>>(
+          `SELECT id, call_id, data FROM ${table('call_events')} ORDER BY id`,
+        );
+        expect(back.map((r) => [r.id, r.call_id, JSON.parse(r.data) as unknown])).toEqual(
+          [...legacy].sort().map(([id, , , data]) => [id, 'legacy-1', data]),
+        );
+        expect((await runner.getTable('calls'))?.findColumnByName('events')).toBeUndefined();
+        expect((await runner.getTable('call_events'))?.foreignKeys.map((f) => f.name)).toEqual([
+          'FK_call_events_call',
+        ]);
+      } finally {
+        await runner.release();
+        await source.destroy();
+        await db.cleanup();
+      }
+    });
+  },
+);
 
 describe('TypeOrmConversationStore resilience (PostgreSQL)', () => {
   it('fails fast, without hanging, when PostgreSQL is unreachable', async () => {
@@ -735,7 +818,7 @@ describe('TypeOrmConversationStore resilience (PostgreSQL)', () => {
       const migrations = await sql(
         `SELECT count(*)::int AS n FROM "${db.env['DB_SCHEMA']}"."${MIGRATIONS_TABLE}"`,
       );
-      expect(migrations).toEqual([{ n: 1 }]);
+      expect(migrations).toEqual([{ n: STORE_MIGRATIONS.length }]);
     } finally {
       await one?.close();
       await two?.close();
