@@ -2,6 +2,7 @@ import { isJsonObject, type JsonObject } from '@warden/llm';
 import type { CallRecord, CallStatus, CallSummary, SessionSummary } from '../conversation-store.port';
 import { EVENT_TYPES } from '../event-types';
 import type { WardenEvent } from '../warden-event';
+import { JsonText } from './json.transformer';
 
 /** A `calls` row as the store reads and writes it (payloads already parsed from JSON). */
 export interface CallRow {
@@ -107,8 +108,15 @@ const POLICY_PREFIX = 'policy.';
 const DELIMITER = '|';
 const CLIENT_ABORT = /client/i;
 
-/** An event that belongs to a call (gateway-level events are not stored). */
-export type StorableEvent = WardenEvent & { callId: string };
+/**
+ * An event that belongs to a call (gateway-level events are not stored). On the writer thread, its payload fields
+ * (see {@link EVENT_PAYLOAD_FIELDS}) arrive serialized already: `payloadText` holds their JSON text, stored as it
+ * is, and `data` holds `{ $storedIn: 'call' }` in their place.
+ */
+export type StorableEvent = WardenEvent & {
+  callId: string;
+  readonly payloadText?: Readonly<Record<string, string>>;
+};
 
 /** Whether the store can keep the event: it belongs to a call and its ids fit the columns. */
 export function isStorableEvent(event: WardenEvent): event is StorableEvent {
@@ -198,14 +206,14 @@ const TERMINAL_TYPES: ReadonlySet<string> = new Set([EVENT_TYPES.callCompleted, 
  * The change an event (other than `call.started`) makes to its call, per EVENT_CONTRACT: the columns to update,
  * empty when the event changes nothing. A call's first terminal event (`call.completed` / `call.failed`) wins.
  */
-export function applyCallEvent(row: Readonly<CallState>, event: WardenEvent, at: string): Partial<CallRow> {
+export function applyCallEvent(row: Readonly<CallState>, event: StorableEvent, at: string): Partial<CallRow> {
   const data = event.data;
   switch (event.type) {
     case EVENT_TYPES.requestReceived:
-      return { originalRequest: data['request'] ?? null };
+      return { originalRequest: payloadOf(event, 'request') };
     case EVENT_TYPES.requestForwarded: {
       const format = clip(data['format'], 32);
-      const finalRequest = data['unchanged'] === true ? SAME_AS_ORIGINAL : (data['request'] ?? null);
+      const finalRequest = data['unchanged'] === true ? SAME_AS_ORIGINAL : payloadOf(event, 'request');
       return format === null ? { finalRequest } : { finalRequest, upstreamFormat: format };
     }
     case EVENT_TYPES.firstToken: {
@@ -214,8 +222,8 @@ export function applyCallEvent(row: Readonly<CallState>, event: WardenEvent, at:
     }
     case EVENT_TYPES.responseCompleted:
       return {
-        originalResponse: data['original'] ?? null,
-        finalResponse: data['unchanged'] === true ? SAME_AS_ORIGINAL : (data['final'] ?? null),
+        originalResponse: payloadOf(event, 'original'),
+        finalResponse: data['unchanged'] === true ? SAME_AS_ORIGINAL : payloadOf(event, 'final'),
       };
     case EVENT_TYPES.callCompleted:
       if (row.status !== 'in_progress') return {};
@@ -430,8 +438,14 @@ function resolveSame(value: unknown, original: unknown): unknown {
   return value ?? null;
 }
 
+/** A payload field of an event: its JSON text when it arrived serialized, else its value (null when absent). */
+function payloadOf(event: StorableEvent, field: string): unknown {
+  const text = event.payloadText?.[field];
+  return text === undefined ? (event.data[field] ?? null) : new JsonText(text);
+}
+
 /** Event fields whose payload lives in the call's row: the event keeps a pointer, not a second copy. */
-const EVENT_PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = {
+export const EVENT_PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = {
   [EVENT_TYPES.requestReceived]: ['request'],
   [EVENT_TYPES.requestForwarded]: ['request'],
   [EVENT_TYPES.responseCompleted]: ['original', 'final'],
@@ -441,6 +455,9 @@ function withoutPayloads(event: WardenEvent): WardenEvent['data'] {
   const fields = EVENT_PAYLOAD_FIELDS[event.type];
   if (fields === undefined) return event.data;
   const data: Record<string, unknown> = { ...event.data };
-  for (const field of fields) if (field in data) data[field] = { $storedIn: 'call' };
+  for (const field of fields) if (field in data) data[field] = STORED_IN_CALL;
   return data;
 }
+
+/** What a stored event holds in place of a payload kept in the call's row. */
+export const STORED_IN_CALL = Object.freeze({ $storedIn: 'call' });

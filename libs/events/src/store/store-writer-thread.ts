@@ -46,7 +46,7 @@ export class StoreWriterThread {
       const end = Math.min(events.length, start + EVENTS_PER_PART);
       const request: WriteRequest = {
         id,
-        events: encodeBatch(events.slice(start, end)),
+        ...encodeBatch(events.slice(start, end)),
         last: end >= events.length,
       };
       worker.postMessage(request);

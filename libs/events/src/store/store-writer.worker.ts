@@ -51,7 +51,7 @@ async function write(id: number, events: StorableEvent[]): Promise<WriteReply> {
 }
 
 port.on('message', (request: WriteRequest) => {
-  const events = decodeBatch(request.events);
+  const events = decodeBatch(request);
   const earlier = parts.get(request.id);
   if (earlier !== undefined) for (const event of events) earlier.push(event);
   if (!request.last) {
