@@ -28,8 +28,11 @@ const LATENCY_REQUESTS = Number(process.env.BENCH_LATENCY_REQUESTS ?? 3000);
 const STREAM_REQUESTS = Number(process.env.BENCH_STREAM_REQUESTS ?? 600);
 /** Alternating mock/gateway rounds the latency samples are split over. */
 const LATENCY_ROUNDS = 3;
-const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 4);
-const THROUGHPUT_WARMUP_MS = 1000;
+/** Seconds of each throughput round, after its warm-up. */
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 2);
+const THROUGHPUT_WARMUP_MS = 500;
+/** Alternating mock/gateway rounds of each throughput measure; the share reported is the median of their ratios. */
+const THROUGHPUT_ROUNDS = 3;
 const WARMUP_REQUESTS = 300;
 const CONCURRENCY = [1, 16, 64];
 const STREAM_WORDS = 50;
@@ -149,10 +152,19 @@ interface VariantResult {
   nonStreaming: { direct: Stats; gateway: Stats };
   streaming: { direct: Stats; gateway: Stats };
   added: { meanUs: number; p50Us: number; p99Us: number; ttftMeanUs: number; ttftP99Us: number };
-  throughput: Array<{ connections: number; gatewayRps: number; ratio: number }>;
+  /** Per connection count: medians of the rounds (gateway and mock req/s), and of their ratios. */
+  throughput: Array<{
+    connections: number;
+    gatewayRps: number;
+    mockRps: number;
+    ratio: number;
+    ratios: number[];
+  }>;
   /** Gateway process CPU (all threads, user + system) per non-streaming call, at 16 connections. */
   cpuUsPerCall: number;
   gatewayMemory: { rssMb: number; peakMb: number };
+  /** Events the gateway gave up during the run (its history queue overflowed: the writer fell behind). */
+  eventsDropped: number;
 }
 
 async function freePort(): Promise<number> {
@@ -314,10 +326,33 @@ async function throughput(origin: string, path: string, body: string, connection
   return done / THROUGHPUT_SECONDS;
 }
 
-async function mockThroughput(origin: string): Promise<number[]> {
-  const out: number[] = [];
-  for (const c of CONCURRENCY) out.push(await throughput(origin, '/v1/chat/completions', SMALL_BODY, c));
-  return out;
+/**
+ * Throughput of the mock alone and through the gateway at `connections`, in {@link THROUGHPUT_ROUNDS} alternating
+ * rounds: each round's ratio compares two measures a few seconds apart, so a slow phase of a shared machine weighs
+ * on both alike; the medians are reported.
+ */
+async function alternatingThroughput(
+  mockOrigin: string,
+  gatewayOrigin: string,
+  connections: number,
+): Promise<VariantResult['throughput'][number]> {
+  const mock: number[] = [];
+  const gateway: number[] = [];
+  const ratios: number[] = [];
+  for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+    const direct = await throughput(mockOrigin, '/v1/chat/completions', SMALL_BODY, connections);
+    const via = await throughput(gatewayOrigin, '/v1/chat/completions', SMALL_BODY, connections);
+    mock.push(direct);
+    gateway.push(via);
+    ratios.push(via / direct);
+  }
+  return { connections, gatewayRps: median(gateway), mockRps: median(mock), ratio: median(ratios), ratios };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 /** CPU time (user + system, all threads) a process has used, in microseconds. */
@@ -345,6 +380,14 @@ async function cpuPerCall(origin: string, pid: number | undefined): Promise<numb
   return (cpuUs(pid) - before) / CPU_CALLS;
 }
 
+/** The gateway's count of events given up (`/health`, check `events`); 0 when it has no such check. */
+async function eventsDropped(origin: string): Promise<number> {
+  const health: unknown = await (await fetch(`${origin}/health`)).json();
+  const checks = (health as { checks?: { events?: { dropped?: unknown } } }).checks;
+  const dropped = checks?.events?.dropped;
+  return typeof dropped === 'number' ? dropped : 0;
+}
+
 function rssMb(pid: number | undefined): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
@@ -359,7 +402,6 @@ async function runVariant(
   variant: Variant,
   mockOrigin: string,
   otlpEndpoint: string,
-  mockRps: number[],
 ): Promise<VariantResult> {
   const sqlitePath = join(RESULTS, 'bench-history.db.tmp');
   removeSqlite(sqlitePath);
@@ -388,10 +430,7 @@ async function runVariant(
     const streamed = await alternating(mockOrigin, gwOrigin, '/v1/messages', STREAM_BODY, STREAM_REQUESTS);
     const [direct, via, streamDirect, streamVia] = [small.direct, small.via, streamed.direct, streamed.via];
     const rows: VariantResult['throughput'] = [];
-    for (const [i, c] of CONCURRENCY.entries()) {
-      const gatewayRps = await throughput(gwOrigin, '/v1/chat/completions', SMALL_BODY, c);
-      rows.push({ connections: c, gatewayRps, ratio: gatewayRps / (mockRps[i] ?? Number.NaN) });
-    }
+    for (const c of CONCURRENCY) rows.push(await alternatingThroughput(mockOrigin, gwOrigin, c));
     let cpu = Number.POSITIVE_INFINITY;
     for (let round = 0; round < CPU_ROUNDS; round++)
       cpu = Math.min(cpu, await cpuPerCall(gwOrigin, gateway.pid));
@@ -417,6 +456,7 @@ async function runVariant(
       throughput: rows,
       cpuUsPerCall: cpu,
       gatewayMemory: rssMb(gateway.pid),
+      eventsDropped: await eventsDropped(gwOrigin),
     };
   } finally {
     await stop(gateway);
@@ -432,25 +472,25 @@ function markdown(
   at: string,
   results: VariantResult[],
   skipped: Array<{ name: string; reason: string }>,
-  mock: { before: number[]; after: number[] },
   otlpExports: number,
 ): string {
   const byName = new Map(results.map((r) => [r.name, r]));
-  const mockRow = CONCURRENCY.map(
-    (c, i) => `${c}: ${us(mock.before[i] ?? 0)} / ${us(mock.after[i] ?? 0)}`,
-  ).join(', ');
+  const mockRow = CONCURRENCY.map((c) => {
+    const rps = results.flatMap((r) => r.throughput.filter((t) => t.connections === c).map((t) => t.mockRps));
+    return rps.length === 0 ? `${c}: -` : `${c}: ${us(Math.min(...rps))}-${us(Math.max(...rps))}`;
+  }).join(', ');
   const lines = [
     `# Benchmark (${at}, Node ${process.version}, ${cpus().length} CPUs)`,
     '',
     'Same-format OpenAI non-streaming call (small) and the first byte of a 50-word Anthropic stream, 1 connection;',
     `times in microseconds, "added" = through the gateway minus the mock alone, measured in ${LATENCY_ROUNDS} alternating rounds. Throughput:`,
-    `requests/s over ${THROUGHPUT_SECONDS} s after 1 s of warm-up, as a share of the mock's own (req/s before / after`,
-    `the variants: ${mockRow}).`,
+    `requests/s over ${THROUGHPUT_SECONDS} s after ${THROUGHPUT_WARMUP_MS} ms of warm-up, in ${THROUGHPUT_ROUNDS} rounds alternating with the mock alone;`,
+    `the share is the median of the rounds' gateway/mock ratios (the mock's own medians ranged over the variants: ${mockRow}).`,
     '',
     '## Variants',
     '',
-    '| variant | CPU µs/call | added mean | added p50 | added p99 | added TTFT mean | added TTFT p99 | 1 conn | 16 conns | 64 conns | RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| variant | CPU µs/call | added mean | added p50 | added p99 | added TTFT mean | added TTFT p99 | 1 conn | 16 conns | 64 conns | RSS MiB | events dropped |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...results.map((r) => {
       const ratio = (c: number): string => {
         const row = r.throughput.find((t) => t.connections === c);
@@ -459,7 +499,7 @@ function markdown(
       return (
         `| ${r.name} | ${us(r.cpuUsPerCall)} | ${us(r.added.meanUs)} | ${us(r.added.p50Us)} | ${us(r.added.p99Us)} | ` +
         `${us(r.added.ttftMeanUs)} | ${us(r.added.ttftP99Us)} | ${ratio(1)} | ${ratio(16)} | ${ratio(64)} | ` +
-        `${us(r.gatewayMemory.rssMb)} |`
+        `${us(r.gatewayMemory.rssMb)} | ${r.eventsDropped} |`
       );
     }),
     '',
@@ -468,14 +508,20 @@ function markdown(
     'Each variant against the one it adds a feature to: gateway CPU per call (all threads, user + system, over',
     `${CPU_CALLS} calls at ${CPU_CONNECTIONS} connections and the history write that follows, lowest of ${CPU_ROUNDS} rounds: the`,
     'figure least sensitive to the load of the machine), added µs per call at 1 connection (mean, p50, p99), and the change in',
-    'throughput (req/s) at 16 and 64 connections. Latency differences under ~50 µs are noise on a shared machine.',
+    "throughput share (points of the mock's own) at 16 and 64 connections. Latency differences under ~50 µs are noise",
+    'on a shared machine.',
     '',
-    '| feature | vs | CPU µs/call | mean µs | p50 µs | p99 µs | TTFT mean µs | req/s at 16 | req/s at 64 |',
+    '| feature | vs | CPU µs/call | mean µs | p50 µs | p99 µs | TTFT mean µs | share at 16 | share at 64 |',
     '|---|---|---|---|---|---|---|---|---|',
     ...results.map((r) => {
       const base = r.versus === null ? undefined : byName.get(r.versus);
-      const rps = (x: VariantResult, c: number): number =>
-        x.throughput.find((t) => t.connections === c)?.gatewayRps ?? 0;
+      const share = (x: VariantResult, c: number): number =>
+        (x.throughput.find((t) => t.connections === c)?.ratio ?? 0) * 100;
+      const points = (c: number): string => {
+        if (base === undefined) return '-';
+        const d = share(r, c) - share(base, c);
+        return `${d >= 0 ? '+' : ''}${d.toFixed(1)} pts`;
+      };
       if (base === undefined) {
         return `| ${r.name} | mock alone | ${us(r.cpuUsPerCall)} | ${signed(r.added.meanUs)} | ${signed(r.added.p50Us)} | ${signed(r.added.p99Us)} | ${signed(r.added.ttftMeanUs)} | - | - |`;
       }
@@ -483,8 +529,7 @@ function markdown(
         `| ${r.name} | ${base.name} | ${signed(r.cpuUsPerCall - base.cpuUsPerCall)} | ` +
         `${signed(r.added.meanUs - base.added.meanUs)} | ` +
         `${signed(r.added.p50Us - base.added.p50Us)} | ${signed(r.added.p99Us - base.added.p99Us)} | ` +
-        `${signed(r.added.ttftMeanUs - base.added.ttftMeanUs)} | ${signed(rps(r, 16) - rps(base, 16))} | ` +
-        `${signed(rps(r, 64) - rps(base, 64))} |`
+        `${signed(r.added.ttftMeanUs - base.added.ttftMeanUs)} | ${points(16)} | ${points(64)} |`
       );
     }),
     '',
@@ -517,7 +562,6 @@ async function main(): Promise<void> {
   try {
     await waitReady(`${mockOrigin}/health`, mock);
     const redisUp = await reachable(REDIS_URL);
-    const before = await mockThroughput(mockOrigin);
     const results: VariantResult[] = [];
     const skipped: Array<{ name: string; reason: string }> = [];
     for (const variant of wanted) {
@@ -526,18 +570,13 @@ async function main(): Promise<void> {
         continue;
       }
       process.stderr.write(`bench: ${variant.name}\n`);
-      // Until the "after" measure exists, ratios use the "before" one; they are recomputed below.
-      results.push(await runVariant(variant, mockOrigin, sink.endpoint, before));
+      results.push(await runVariant(variant, mockOrigin, sink.endpoint));
     }
-    const after = await mockThroughput(mockOrigin);
     let redisBus: RedisBusResult | undefined;
     if (redisUp) {
       process.stderr.write('bench: redis event bus\n');
       redisBus = await measureRedisBus(REDIS_URL);
     } else skipped.push({ name: 'redis event bus', reason: `no Redis at ${REDIS_URL}` });
-    const mockRps = before.map((b, i) => (b + (after[i] ?? b)) / 2);
-    for (const r of results)
-      for (const [i, row] of r.throughput.entries()) row.ratio = row.gatewayRps / (mockRps[i] ?? Number.NaN);
     const at = new Date().toISOString();
     const result = {
       at,
@@ -549,24 +588,19 @@ async function main(): Promise<void> {
         streamRequests: STREAM_REQUESTS,
         streamWords: STREAM_WORDS,
         throughputSeconds: THROUGHPUT_SECONDS,
+        throughputRounds: THROUGHPUT_ROUNDS,
         connections: CONCURRENCY,
         cpuCalls: CPU_CALLS,
         cpuConnections: CPU_CONNECTIONS,
         cpuRounds: CPU_ROUNDS,
       },
-      mockThroughput: CONCURRENCY.map((c, i) => ({
-        connections: c,
-        beforeRps: before[i] ?? 0,
-        afterRps: after[i] ?? 0,
-        meanRps: mockRps[i] ?? 0,
-      })),
       variants: results,
       skipped,
       otlpExports: sink.exports(),
       redisBus: redisBus ?? null,
     };
     writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-    const md = markdown(at, results, skipped, { before, after }, sink.exports()) + redisBusMarkdown(redisBus);
+    const md = markdown(at, results, skipped, sink.exports()) + redisBusMarkdown(redisBus);
     writeFileSync(join(RESULTS, 'latest.md'), md);
     process.stdout.write(md);
   } finally {

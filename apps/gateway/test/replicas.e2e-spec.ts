@@ -168,7 +168,7 @@ describe('the compiled gateway on its defaults (SQLite history)', () => {
   });
 
   it('records every call of a burst, each with its events in order', async () => {
-    // 120 calls publish some 600 events: batches the writer thread receives in several parts.
+    // 120 calls, half of them streamed, publish some 600 events, written by the writer thread in a few batches.
     const ids: string[] = [];
     for (let wave = 0; wave < 12; wave++) {
       const calls = Array.from({ length: 10 }, async (_, i) => {

@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EventsConfig } from '../events.config';
 import type { StorableEvent } from './batch-writer';
-import {
-  encodeBatch,
-  EVENTS_PER_PART,
-  type WriteReply,
-  type WriteRequest,
-  type WriterInit,
-} from './store-writer.protocol';
+import { encodeBatch, type WriteReply, type WriteRequest, type WriterInit } from './store-writer.protocol';
 import { StoreUnavailableError } from './store-unavailable.error';
 
 const WORKER_FILE = join(__dirname, 'store-writer.worker.js');
@@ -34,28 +28,15 @@ export class StoreWriterThread {
     return new StoreWriterThread(cfg);
   }
 
-  /**
-   * Writes one batch on the writer thread, in one transaction. The batch is encoded and posted in parts of
-   * {@link EVENTS_PER_PART} events, yielding to the event loop between parts: calls keep being served meanwhile.
-   */
-  async write(events: StorableEvent[]): Promise<void> {
+  /** Writes one batch on the writer thread, in one transaction. */
+  write(events: StorableEvent[]): Promise<void> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    const done = new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    for (let start = 0; ; start += EVENTS_PER_PART) {
-      const end = Math.min(events.length, start + EVENTS_PER_PART);
-      const request: WriteRequest = {
-        id,
-        ...encodeBatch(events.slice(start, end)),
-        last: end >= events.length,
-      };
+    const request: WriteRequest = { id, ...encodeBatch(events) };
+    return new Promise<void>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
       worker.postMessage(request);
-      if (request.last) break;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      // The thread stopped meanwhile (its batches failed already): the rest of this one has nowhere to go.
-      if (this.worker !== worker) break;
-    }
-    return done;
+    });
   }
 
   /** Stops the thread (call it once no batch is in flight; any left fail as unavailable). */

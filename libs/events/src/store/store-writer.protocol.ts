@@ -7,8 +7,7 @@ export interface WriterInit {
 }
 
 /**
- * Part of one batch to write; the batch is written (in one transaction) when its `last` part arrives. A batch is sent
- * in parts so that encoding it never holds the event loop long. `events` is the events as JSON text, each payload
+ * One batch to write (in one transaction). `events` is the events as JSON text, each payload
  * (a request or a response) replaced by its index in `payloads`, which holds the payloads' own JSON text: the writer
  * parses the small envelopes only and stores the payload texts as they are, where parsing and serializing them again
  * was a third of its work. Posting strings costs the main thread a native `JSON.stringify` and a copy; posting the
@@ -19,11 +18,7 @@ export interface WriteRequest {
   id: number;
   events: string;
   payloads: string[];
-  last: boolean;
 }
-
-/** Most events encoded in one go on the main thread (about 0.1 ms of `JSON.stringify` for small calls). */
-export const EVENTS_PER_PART = 100;
 
 /** An event as it travels: its payload fields as indexes into {@link WriteRequest.payloads}. */
 interface WireEvent extends StorableEvent {

@@ -32,9 +32,6 @@ async function apply(events: StorableEvent[]): Promise<void> {
   else await source.transaction((em) => writer.apply(em, events));
 }
 
-/** The parts received so far of batches whose last part has not arrived. */
-const parts = new Map<number, StorableEvent[]>();
-
 async function write(id: number, events: StorableEvent[]): Promise<WriteReply> {
   try {
     await apply(events);
@@ -51,14 +48,5 @@ async function write(id: number, events: StorableEvent[]): Promise<WriteReply> {
 }
 
 port.on('message', (request: WriteRequest) => {
-  const events = decodeBatch(request);
-  const earlier = parts.get(request.id);
-  if (earlier !== undefined) for (const event of events) earlier.push(event);
-  if (!request.last) {
-    if (earlier === undefined) parts.set(request.id, events);
-    return;
-  }
-  parts.delete(request.id);
-  const batch = earlier ?? events;
-  queue = queue.then(async () => port.postMessage(await write(request.id, batch)));
+  queue = queue.then(async () => port.postMessage(await write(request.id, decodeBatch(request))));
 });
