@@ -152,7 +152,7 @@ interface VariantResult {
   nonStreaming: { direct: Stats; gateway: Stats };
   streaming: { direct: Stats; gateway: Stats };
   added: { meanUs: number; p50Us: number; p99Us: number; ttftMeanUs: number; ttftP99Us: number };
-  /** Per connection count: medians of the rounds (gateway and mock req/s), and of their ratios. */
+  /** Per connection count: the round whose gateway/mock ratio is the median (its req/s), and every round's ratio. */
   throughput: Array<{
     connections: number;
     gatewayRps: number;
@@ -163,8 +163,9 @@ interface VariantResult {
   /** Gateway process CPU (all threads, user + system) per non-streaming call, at 16 connections. */
   cpuUsPerCall: number;
   gatewayMemory: { rssMb: number; peakMb: number };
-  /** Events the gateway gave up during the run (its history queue overflowed: the writer fell behind). */
-  eventsDropped: number;
+  /** Events the gateway gave up during the run (its history queue overflowed: the writer fell behind); null when
+   * its health report has no event queue (the pipe). */
+  eventsDropped: number | null;
 }
 
 async function freePort(): Promise<number> {
@@ -336,23 +337,20 @@ async function alternatingThroughput(
   gatewayOrigin: string,
   connections: number,
 ): Promise<VariantResult['throughput'][number]> {
-  const mock: number[] = [];
-  const gateway: number[] = [];
-  const ratios: number[] = [];
+  const rounds: Array<{ mock: number; gateway: number; ratio: number }> = [];
   for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-    const direct = await throughput(mockOrigin, '/v1/chat/completions', SMALL_BODY, connections);
-    const via = await throughput(gatewayOrigin, '/v1/chat/completions', SMALL_BODY, connections);
-    mock.push(direct);
-    gateway.push(via);
-    ratios.push(via / direct);
+    const mock = await throughput(mockOrigin, '/v1/chat/completions', SMALL_BODY, connections);
+    const gateway = await throughput(gatewayOrigin, '/v1/chat/completions', SMALL_BODY, connections);
+    rounds.push({ mock, gateway, ratio: gateway / mock });
   }
-  return { connections, gatewayRps: median(gateway), mockRps: median(mock), ratio: median(ratios), ratios };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)] ?? rounds[0];
+  return {
+    connections,
+    gatewayRps: median?.gateway ?? 0,
+    mockRps: median?.mock ?? 0,
+    ratio: median?.ratio ?? 0,
+    ratios: rounds.map((r) => r.ratio),
+  };
 }
 
 /** CPU time (user + system, all threads) a process has used, in microseconds. */
@@ -380,12 +378,14 @@ async function cpuPerCall(origin: string, pid: number | undefined): Promise<numb
   return (cpuUs(pid) - before) / CPU_CALLS;
 }
 
-/** The gateway's count of events given up (`/health`, check `events`); 0 when it has no such check. */
-async function eventsDropped(origin: string): Promise<number> {
-  const health: unknown = await (await fetch(`${origin}/health`)).json();
+/** The gateway's count of events given up (`/health`, check `events`); null when it reports none. */
+async function eventsDropped(origin: string): Promise<number | null> {
+  const res = await fetch(`${origin}/health`);
+  if (!(res.headers.get('content-type') ?? '').includes('json')) return null;
+  const health: unknown = await res.json();
   const checks = (health as { checks?: { events?: { dropped?: unknown } } }).checks;
   const dropped = checks?.events?.dropped;
-  return typeof dropped === 'number' ? dropped : 0;
+  return typeof dropped === 'number' ? dropped : null;
 }
 
 function rssMb(pid: number | undefined): { rssMb: number; peakMb: number } {
@@ -485,7 +485,7 @@ function markdown(
     'Same-format OpenAI non-streaming call (small) and the first byte of a 50-word Anthropic stream, 1 connection;',
     `times in microseconds, "added" = through the gateway minus the mock alone, measured in ${LATENCY_ROUNDS} alternating rounds. Throughput:`,
     `requests/s over ${THROUGHPUT_SECONDS} s after ${THROUGHPUT_WARMUP_MS} ms of warm-up, in ${THROUGHPUT_ROUNDS} rounds alternating with the mock alone;`,
-    `the share is the median of the rounds' gateway/mock ratios (the mock's own medians ranged over the variants: ${mockRow}).`,
+    `the round with the median gateway/mock ratio is shown (the mock's own req/s in those rounds: ${mockRow}).`,
     '',
     '## Variants',
     '',
@@ -499,7 +499,7 @@ function markdown(
       return (
         `| ${r.name} | ${us(r.cpuUsPerCall)} | ${us(r.added.meanUs)} | ${us(r.added.p50Us)} | ${us(r.added.p99Us)} | ` +
         `${us(r.added.ttftMeanUs)} | ${us(r.added.ttftP99Us)} | ${ratio(1)} | ${ratio(16)} | ${ratio(64)} | ` +
-        `${us(r.gatewayMemory.rssMb)} | ${r.eventsDropped} |`
+        `${us(r.gatewayMemory.rssMb)} | ${r.eventsDropped ?? '-'} |`
       );
     }),
     '',

@@ -196,18 +196,25 @@ describe('the compiled gateway on its defaults (SQLite history)', () => {
       return page.items.length === ids.length ? page.items : undefined;
     }, 20_000);
     expect(listed.map((c) => c.id).sort()).toEqual([...ids].sort());
-    const view = (await (await fetch(`${url}/api/calls/${ids[7] ?? ''}`)).json()) as {
-      call: { originalRequest: { messages: Array<{ content: string }> }; stream: boolean };
-      events: Array<{ type: string; callId: string }>;
-    };
-    expect(view.call.originalRequest.messages[0]?.content).toContain('wave 0 call 7');
-    expect(view.events.map((e) => e.type)).toEqual([
-      'call.started',
-      'request.received',
-      'request.forwarded',
-      'response.completed',
-      'call.completed',
-    ]);
-    expect(view.events.every((e) => e.callId === ids[7])).toBe(true);
+    for (const [n, id] of ids.entries()) {
+      const view = (await (await fetch(`${url}/api/calls/${id}`)).json()) as {
+        call: { originalRequest: { messages: Array<{ content: string }> }; stream: boolean };
+        events: Array<{ type: string; callId: string }>;
+      };
+      const stream = n % 2 === 0;
+      expect(view.call.stream).toBe(stream);
+      expect(view.call.originalRequest.messages[0]?.content).toContain(
+        `wave ${Math.floor(n / 10)} call ${n % 10}`,
+      );
+      expect(view.events.map((e) => e.type)).toEqual([
+        'call.started',
+        'request.received',
+        'request.forwarded',
+        ...(stream ? ['response.first_token'] : []),
+        'response.completed',
+        'call.completed',
+      ]);
+      expect(view.events.every((e) => e.callId === id)).toBe(true);
+    }
   });
 });

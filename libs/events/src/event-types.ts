@@ -9,7 +9,8 @@
  * - `response.completed`: `{ original, final }` — the upstream message and the message the client got, both as
  *   canonical (Anthropic-shaped) messages, streamed calls assembled from their events, tool calls and thinking kept;
  *   `{ original, unchanged: true }` when the client got the upstream message unchanged (stored once)
- *   (the history stores these payloads in the call's row; the event rows keep `{ $storedIn: 'call' }` pointers)
+ *   (the history stores these payloads in the call's payload columns; its stored events keep `{ $storedIn: 'call' }`
+ *   pointers)
  * - `policy.<name>.<action>`: the policy's own data (e.g. `policy.tool-call-judge.blocked`)
  * - `policy.config.updated`: `{ version, policies }` (callId null)
  * - `call.completed`: `{ status, durationMs, firstTokenMs?, inputTokens?, outputTokens? }`

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { EVENT_TYPES } from '../event-types';
 import { planBatch } from './batch-plan';
-import type { CallRow, CallState, StorableEvent } from './call-row.mapper';
+import { MAX_EVENTS_PER_CALL, type CallState, type NewCall, type StorableEvent } from './call-row.mapper';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
 /** A `calls` table in memory, written the way both writers carry a plan out. */
 class MemoryCalls {
-  readonly rows = new Map<string, CallRow>();
+  readonly rows = new Map<string, NewCall>();
   readonly sessions = new Map<string, number>();
 
   write(batch: readonly StorableEvent[]): ReturnType<typeof planBatch> {
@@ -130,6 +130,37 @@ describe('planBatch', () => {
         }
       }),
     );
+  });
+
+  it('ignores any re-delivered slice of events already stored', () => {
+    fc.assert(
+      fc.property(scenario, fc.nat(), fc.nat(), ({ events }, a, b) => {
+        const store = new MemoryCalls();
+        store.write(events);
+        const before = structuredClone(store.rows);
+        const [from, to] = [a % (events.length + 1), b % (events.length + 1)].sort((x, y) => x - y);
+        const again = store.write(events.slice(from, to));
+        expect(again.created.size + again.patches.size + again.sessions.size).toBe(0);
+        expect(store.rows).toEqual(before);
+      }),
+    );
+  });
+
+  it('keeps a full call as it is: events over the limit change its columns only, and only once', () => {
+    const store = new MemoryCalls();
+    const many = Array.from({ length: MAX_EVENTS_PER_CALL + 4 }, (_, i) =>
+      event('a1', 10 + i, i === MAX_EVENTS_PER_CALL + 2 ? 'policy.judge.late' : 'policy.judge.rated'),
+    );
+    store.write([...lifecycle('a1', 0, false).slice(0, 3), ...many.slice(0, MAX_EVENTS_PER_CALL)]);
+    const tail = many.slice(MAX_EVENTS_PER_CALL);
+    const first = store.write(tail);
+    // The new action is recorded in the column; the events stay as they were (no rewrite of a full list).
+    expect(first.patches.get('a1')).toEqual({ policyActions: '|judge.rated|judge.late|' });
+    expect(store.write(tail).patches.size).toBe(0);
+    const end = store.write([event('a1', 5_000, EVENT_TYPES.callCompleted, { status: 200 })]);
+    expect(end.patches.get('a1')?.status).toBe('completed');
+    expect(store.rows.get('a1')?.events.at(-1)?.type).toBe(EVENT_TYPES.callCompleted);
+    expect(store.rows.get('a1')?.events).toHaveLength(MAX_EVENTS_PER_CALL + 1);
   });
 
   it('looks each call up once per batch and leaves the stored objects alone', () => {

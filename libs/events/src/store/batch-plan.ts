@@ -7,6 +7,7 @@ import {
   recordEvent,
   type CallRow,
   type CallState,
+  type NewCall,
   type SessionDelta,
   type StorableEvent,
 } from './call-row.mapper';
@@ -14,7 +15,7 @@ import {
 /** What one batch of events does to the history: the writers (SQLite, PostgreSQL) only carry it out. */
 export interface BatchPlan {
   /** Calls started in the batch, with their final values (events included): inserted. */
-  created: Map<string, CallRow>;
+  created: Map<string, NewCall>;
   /** Stored calls the batch changes: the columns to update (`events` among them). */
   patches: Map<string, Partial<CallRow>>;
   /** What the created calls add to their sessions. */
@@ -61,12 +62,16 @@ export function planBatch(
       continue;
     }
     const at = normalizeTimestamp(event.at) ?? now;
-    if (!recordEvent(row, event, at)) continue;
-    const patch = applyCallEvent(row, event, at);
+    const recorded = recordEvent(row, event, at);
+    if (recorded === 'duplicate') continue;
+    const patch: Partial<CallRow> = applyCallEvent(row, event, at);
     Object.assign(row, patch);
     if (plan.created.has(row.id)) continue;
+    // A stored call is updated only with what changed: its events when one was kept, its columns when they moved.
+    if (recorded === 'kept') patch.events = row.events;
+    if (Object.keys(patch).length === 0) continue;
     const pending = plan.patches.get(row.id);
-    if (pending === undefined) plan.patches.set(row.id, { ...patch, events: row.events });
+    if (pending === undefined) plan.patches.set(row.id, patch);
     else Object.assign(pending, patch);
   }
   return plan;

@@ -12,6 +12,7 @@ import {
   type SessionDelta,
   type SessionRow,
   type StorableEvent,
+  storedEventsOf,
 } from './call-row.mapper';
 import { CallEntity } from './call.entity';
 import { SessionEntity } from './session.entity';
@@ -43,7 +44,7 @@ export class BatchWriter {
     if (plan.skipped > 0) this.logger.debug?.(`skipped ${plan.skipped} events of unknown calls`);
     await this.addToSessions(em, plan.sessions);
     for (const rows of chunks([...plan.created.values()], CALL_INSERT_CHUNK)) {
-      await bulkInsert(em, CallEntity, rows, { ignoreConflicts: false });
+      await bulkInsert(em, CallEntity, rows);
     }
     for (const [id, patch] of plan.patches) {
       await em
@@ -67,8 +68,7 @@ export class BatchWriter {
         .where('c.id IN (:...ids)', { ids: part })
         .orderBy('c.id');
       if (isPostgres(em)) qb.setLock('pessimistic_write');
-      for (const row of await qb.getMany())
-        calls.set(row.id, { ...row, events: Array.isArray(row.events) ? row.events : [] });
+      for (const row of await qb.getMany()) calls.set(row.id, { ...row, events: storedEventsOf(row.events) });
     }
     return calls;
   }

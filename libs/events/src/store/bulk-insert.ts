@@ -3,13 +3,12 @@ import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 /**
  * A multi-row INSERT written directly from the entity metadata (column names and value transformers), on the
  * batch write path. TypeORM's query builder spends most of a batch's time on per-parameter bookkeeping; this keeps
- * the same columns, transformers and conflict handling (`ON CONFLICT DO NOTHING`, valid on PostgreSQL and SQLite).
+ * the same columns and transformers.
  */
 export async function bulkInsert<E extends ObjectLiteral>(
   em: EntityManager,
   target: EntityTarget<E>,
   rows: readonly object[],
-  options: { ignoreConflicts: boolean },
 ): Promise<void> {
   if (rows.length === 0) return;
   const metadata = em.connection.getMetadata(target);
@@ -38,6 +37,5 @@ export async function bulkInsert<E extends ObjectLiteral>(
       ? driver.escape(metadata.tableName)
       : `${driver.escape(metadata.schema)}.${driver.escape(metadata.tableName)}`;
   const names = columns.map((c) => driver.escape(c.databaseName)).join(', ');
-  const conflict = options.ignoreConflicts ? ' ON CONFLICT DO NOTHING' : '';
-  await em.query(`INSERT INTO ${table} (${names}) VALUES ${tuples.join(', ')}${conflict}`, params);
+  await em.query(`INSERT INTO ${table} (${names}) VALUES ${tuples.join(', ')}`, params);
 }

@@ -16,7 +16,7 @@ import {
   toCallRecord,
   toSessionSummary,
   toWardenEvents,
-  type CallRow,
+  type NewCall,
 } from './call-row.mapper';
 
 const START = '2026-01-01T00:00:00.000Z';
@@ -27,7 +27,7 @@ function event(type: string, data: Record<string, unknown> = {}, extra: Partial<
   };
 }
 
-function started(extra: Partial<WardenEvent> = {}): CallRow {
+function started(extra: Partial<WardenEvent> = {}): NewCall {
   return callRowFromStarted(
     event(
       'call.started',
@@ -184,7 +184,7 @@ describe('call row mapping', () => {
       { id: 'e3', callId: 'c', sessionId: 'sess', type: 'late', at: later, instance: 'i', data: {} },
     ]);
     // Whatever a damaged column holds, reading it does not throw.
-    expect(toWardenEvents({ id: 'c', sessionId: 's', events: null as unknown as [] })).toEqual([]);
+    expect(toWardenEvents({ id: 'c', sessionId: 's', events: null })).toEqual([]);
     expect(toWardenEvents({ id: 'c', sessionId: 's', events: [1, { id: 'x' }] as unknown as [] })).toEqual(
       [],
     );
@@ -193,13 +193,13 @@ describe('call row mapping', () => {
   it('keeps each event once, and at most MAX_EVENTS_PER_CALL of them but the terminal one', () => {
     const row = started();
     expect(row.events.map((e) => e.type)).toEqual(['call.started']);
-    expect(recordEvent(row, event('policy.a.b', {}, { id: 'p' }), START)).toBe(true);
-    expect(recordEvent(row, event('policy.a.b', {}, { id: 'p' }), START)).toBe(false);
+    expect(recordEvent(row, event('policy.a.b', {}, { id: 'p' }), START)).toBe('kept');
+    expect(recordEvent(row, event('policy.a.b', {}, { id: 'p' }), START)).toBe('duplicate');
     for (let i = row.events.length; i < MAX_EVENTS_PER_CALL; i++)
-      expect(recordEvent(row, event('policy.a.b', {}, { id: `p${i}` }), START)).toBe(true);
-    // Full: a new event is taken (its changes apply) but not kept; the call's end is always kept.
-    expect(recordEvent(row, event('policy.a.c', {}, { id: 'over' }), START)).toBe(true);
-    expect(recordEvent(row, event('call.completed', { status: 200 }, { id: 'end' }), START)).toBe(true);
+      expect(recordEvent(row, event('policy.a.b', {}, { id: `p${i}` }), START)).toBe('kept');
+    // Full: a new event is not kept (its changes may still apply); the call's end always is.
+    expect(recordEvent(row, event('policy.a.c', {}, { id: 'over' }), START)).toBe('over-limit');
+    expect(recordEvent(row, event('call.completed', { status: 200 }, { id: 'end' }), START)).toBe('kept');
     expect(row.events).toHaveLength(MAX_EVENTS_PER_CALL + 1);
     expect(row.events.at(-1)?.id).toBe('end');
     expect(row.events.some((e) => e.id === 'over')).toBe(false);

@@ -29,12 +29,26 @@ export interface CallRow {
   finalRequest: unknown;
   originalResponse: unknown;
   finalResponse: unknown;
-  /** The call's events in arrival order (column `events`, JSON): its timeline, and what makes writes idempotent. */
-  events: StoredEvent[];
+  /**
+   * The call's events in arrival order (column `events`, JSON): its timeline, and what makes writes idempotent. NULL
+   * only on a call stored before events moved into the row, without any.
+   */
+  events: StoredEvent[] | null;
 }
 
-/** A `calls` row without its payloads: what the write path reads back and lists show. */
-export type CallState = Omit<CallRow, (typeof PAYLOAD_FIELDS)[number]>;
+/**
+ * A call as the write path works on it: its row without the payloads, and its events (read back, only the
+ * well-formed ones; none for a NULL column).
+ */
+export type CallState = Omit<CallRow, (typeof PAYLOAD_FIELDS)[number] | 'events'> & { events: StoredEvent[] };
+
+/** A call created by a batch: a whole row, its events at hand. */
+export type NewCall = CallRow & CallState;
+
+/** The events of a stored `events` column (parsed): the well-formed ones, none when NULL or not a list. */
+export function storedEventsOf(value: unknown): StoredEvent[] {
+  return Array.isArray(value) ? value.filter(isStoredEvent) : [];
+}
 
 /**
  * One event of a call as its row keeps it: the event without `callId` and `sessionId` (the row's own), payloads
@@ -159,7 +173,7 @@ export function sessionIdOf(event: StorableEvent): string {
 }
 
 /** The row a `call.started` event creates (`at` is the event's normalized timestamp). */
-export function callRowFromStarted(event: StorableEvent, at: string): CallRow {
+export function callRowFromStarted(event: StorableEvent, at: string): NewCall {
   const data = event.data;
   return {
     id: event.callId,
@@ -188,16 +202,20 @@ export function callRowFromStarted(event: StorableEvent, at: string): CallRow {
   };
 }
 
+/** What {@link recordEvent} did with an event. */
+export type Recorded = 'kept' | 'duplicate' | 'over-limit';
+
 /**
- * Adds an event to its call's timeline. False when the call has it already (a re-delivery, which changes nothing);
- * true otherwise, also when the call is full ({@link MAX_EVENTS_PER_CALL}) and the event is not kept.
+ * Adds an event to its call's timeline: `duplicate` when the call has it already (a re-delivery, which changes
+ * nothing); `over-limit` when the call has {@link MAX_EVENTS_PER_CALL} events already and this one is not its end
+ * (not kept, though it may still change the call's columns); `kept` otherwise.
  */
-export function recordEvent(row: Pick<CallRow, 'events'>, event: StorableEvent, at: string): boolean {
+export function recordEvent(row: Pick<CallState, 'events'>, event: StorableEvent, at: string): Recorded {
   const events = row.events;
-  for (let i = 0; i < events.length; i++) if ((events[i] as StoredEvent).id === event.id) return false;
-  if (events.length < MAX_EVENTS_PER_CALL || TERMINAL_TYPES.has(event.type))
-    events.push(storedEvent(event, at));
-  return true;
+  for (const stored of events) if (stored.id === event.id) return 'duplicate';
+  if (events.length >= MAX_EVENTS_PER_CALL && !TERMINAL_TYPES.has(event.type)) return 'over-limit';
+  events.push(storedEvent(event, at));
+  return 'kept';
 }
 
 const TERMINAL_TYPES: ReadonlySet<string> = new Set([EVENT_TYPES.callCompleted, EVENT_TYPES.callFailed]);
@@ -206,7 +224,11 @@ const TERMINAL_TYPES: ReadonlySet<string> = new Set([EVENT_TYPES.callCompleted, 
  * The change an event (other than `call.started`) makes to its call, per EVENT_CONTRACT: the columns to update,
  * empty when the event changes nothing. A call's first terminal event (`call.completed` / `call.failed`) wins.
  */
-export function applyCallEvent(row: Readonly<CallState>, event: StorableEvent, at: string): Partial<CallRow> {
+export function applyCallEvent(
+  row: Readonly<Omit<CallState, 'events'>>,
+  event: StorableEvent,
+  at: string,
+): Partial<Omit<CallRow, 'events'>> {
   const data = event.data;
   switch (event.type) {
     case EVENT_TYPES.requestReceived:
@@ -288,8 +310,7 @@ export function storedEvent(event: WardenEvent, at: string): StoredEvent {
 
 /** A call's stored events as events again, ordered by time then id (as UUIDv7 ids are, within a replica). */
 export function toWardenEvents(row: Pick<CallRow, 'id' | 'sessionId' | 'events'>): WardenEvent[] {
-  const events = Array.isArray(row.events) ? row.events.filter(isStoredEvent) : [];
-  return events
+  return storedEventsOf(row.events)
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((e) => ({
       id: e.id,
@@ -309,7 +330,7 @@ function isStoredEvent(value: unknown): value is StoredEvent {
 }
 
 /** A row as a list item (no payloads). */
-export function toCallSummary(row: Omit<CallState, 'events'>): CallSummary {
+export function toCallSummary(row: Omit<CallRow, (typeof PAYLOAD_FIELDS)[number] | 'events'>): CallSummary {
   return {
     id: row.id,
     sessionId: row.sessionId,

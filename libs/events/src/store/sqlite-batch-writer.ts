@@ -9,7 +9,7 @@ import {
   type SessionDelta,
   type SessionRow,
   type StorableEvent,
-  type StoredEvent,
+  storedEventsOf,
 } from './call-row.mapper';
 import { CallEntity } from './call.entity';
 import { SessionEntity } from './session.entity';
@@ -120,11 +120,7 @@ export class SqliteBatchWriter {
     const raw = this.selectCall.get(id) as (Omit<CallState, 'events'> & { events: unknown }) | undefined;
     if (raw === undefined) return undefined;
     const events = typeof raw.events === 'string' ? (JSON.parse(raw.events) as unknown) : null;
-    return {
-      ...raw,
-      stream: Boolean(raw.stream),
-      events: Array.isArray(events) ? (events as StoredEvent[]) : [],
-    };
+    return { ...raw, stream: Boolean(raw.stream), events: storedEventsOf(events) };
   }
 
   /**

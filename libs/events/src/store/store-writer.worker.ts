@@ -32,9 +32,11 @@ async function apply(events: StorableEvent[]): Promise<void> {
   else await source.transaction((em) => writer.apply(em, events));
 }
 
-async function write(id: number, events: StorableEvent[]): Promise<WriteReply> {
+/** Writes one batch; never rejects (the outcome is the reply). */
+async function write(request: WriteRequest): Promise<WriteReply> {
+  const id = request.id;
   try {
-    await apply(events);
+    await apply(decodeBatch(request));
     return { id, ok: true };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -48,5 +50,5 @@ async function write(id: number, events: StorableEvent[]): Promise<WriteReply> {
 }
 
 port.on('message', (request: WriteRequest) => {
-  queue = queue.then(async () => port.postMessage(await write(request.id, decodeBatch(request))));
+  queue = queue.then(async () => port.postMessage(await write(request)));
 });

@@ -20,7 +20,10 @@ import { ConversationStoreModule } from './conversation-store.module';
 import { InvalidQueryError } from './invalid-query.error';
 import { InitHistory1767225600000 } from './migrations/1767225600000-init-history';
 import { EventsInCallRow1796515200000 } from './migrations/1796515200000-events-in-call-row';
-import { SqliteBatchWriter } from './sqlite-batch-writer';
+import { rawSqlite, SqliteBatchWriter } from './sqlite-batch-writer';
+import { decodeBatch, encodeBatch } from './store-writer.protocol';
+import { BatchWriter } from './batch-writer';
+import { isStorableEvent } from './call-row.mapper';
 import type { StoreTimings } from './store-connection';
 import { buildDataSourceOptions, MIGRATIONS_TABLE, STORE_ENTITIES, STORE_MIGRATIONS } from './store-options';
 import { StoreUnavailableError } from './store-unavailable.error';
@@ -421,6 +424,40 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
     // The store is still usable after the rollback.
     await store.writeEvents(failing);
     expect((await store.getCall('doomed'))?.call.status).toBe('completed');
+  });
+
+  it('stores what the writer thread receives (payloads as JSON texts) as it stores the events themselves', async () => {
+    const direct = callEvents({ id: 'direct', session: 'wire-sess', start: 0, blocked: true });
+    const wired = callEvents({ id: 'wired', session: 'wire-sess', start: 0, blocked: true });
+    // Through the worker protocol, in two batches: the second updates a stored call with payload texts.
+    const writer = rawSqlite(opened.source);
+    const apply = async (events: WardenEvent[]): Promise<void> => {
+      const decoded = decodeBatch(structuredClone(encodeBatch(events.filter(isStorableEvent))));
+      expect(decoded.some((e) => e.payloadText !== undefined)).toBe(events.length > 1);
+      if (writer !== undefined) new SqliteBatchWriter(writer, opened.source, new Logger()).apply(decoded);
+      else await opened.source.transaction((em) => new BatchWriter(new Logger()).apply(em, decoded));
+    };
+    await apply(wired.slice(0, 1));
+    await apply(wired.slice(1));
+    await store.writeEvents(direct.slice(0, 1));
+    await store.writeEvents(direct.slice(1));
+    const a = await store.getCall('direct');
+    const b = await store.getCall('wired');
+    expect(b?.call).toEqual({ ...a?.call, id: 'wired' });
+    // The same events but for their ids: same types, times, instances, data (payload pointers included).
+    const shape = (e: WardenEvent): unknown => ({
+      type: e.type,
+      at: e.at,
+      instance: e.instance,
+      data: e.data,
+    });
+    expect(b?.events.map(shape)).toEqual(a?.events.map(shape));
+    expect(b?.events.map((e) => e.id)).toEqual(wired.map((e) => e.id));
+    expect(b?.call.originalRequest).toEqual({
+      model: 'mock-claude',
+      stream: true,
+      messages: [{ role: 'user', content: 'Clean up the temp directory' }],
+    });
   });
 
   it('ignores gateway events, skips events of unknown calls, and keeps the first terminal state', async () => {
