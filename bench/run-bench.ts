@@ -31,7 +31,7 @@ const LATENCY_ROUNDS = 3;
 /** Seconds of each throughput round, after its warm-up. */
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 2);
 const THROUGHPUT_WARMUP_MS = 500;
-/** Alternating mock/gateway rounds of each throughput measure; the share reported is the median of their ratios. */
+/** Alternating mock/gateway rounds of each throughput measure; the round with the median ratio is reported. */
 const THROUGHPUT_ROUNDS = 3;
 const WARMUP_REQUESTS = 300;
 const CONCURRENCY = [1, 16, 64];
@@ -330,7 +330,7 @@ async function throughput(origin: string, path: string, body: string, connection
 /**
  * Throughput of the mock alone and through the gateway at `connections`, in {@link THROUGHPUT_ROUNDS} alternating
  * rounds: each round's ratio compares two measures a few seconds apart, so a slow phase of a shared machine weighs
- * on both alike; the medians are reported.
+ * on both alike; the round with the median ratio is reported.
  */
 async function alternatingThroughput(
   mockOrigin: string,
@@ -343,12 +343,13 @@ async function alternatingThroughput(
     const gateway = await throughput(gatewayOrigin, '/v1/chat/completions', SMALL_BODY, connections);
     rounds.push({ mock, gateway, ratio: gateway / mock });
   }
-  const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)] ?? rounds[0];
+  const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)];
+  if (median === undefined) throw new Error('no throughput round was measured');
   return {
     connections,
-    gatewayRps: median?.gateway ?? 0,
-    mockRps: median?.mock ?? 0,
-    ratio: median?.ratio ?? 0,
+    gatewayRps: median.gateway,
+    mockRps: median.mock,
+    ratio: median.ratio,
     ratios: rounds.map((r) => r.ratio),
   };
 }

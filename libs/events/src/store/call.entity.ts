@@ -83,5 +83,5 @@ export class CallEntity implements CallRow {
 
   /** NULL only on a call stored before events moved here without any: read as none. */
   @Column({ type: 'text', nullable: true, transformer: jsonTransformer })
-  events!: StoredEvent[];
+  events!: StoredEvent[] | null;
 }

@@ -12,6 +12,7 @@ import {
   storedEventsOf,
 } from './call-row.mapper';
 import { CallEntity } from './call.entity';
+import { jsonTransformer } from './json.transformer';
 import { SessionEntity } from './session.entity';
 
 /** The part of a better-sqlite3 statement the writer uses. */
@@ -119,8 +120,7 @@ export class SqliteBatchWriter {
   private storedCall(id: string): CallState | undefined {
     const raw = this.selectCall.get(id) as (Omit<CallState, 'events'> & { events: unknown }) | undefined;
     if (raw === undefined) return undefined;
-    const events = typeof raw.events === 'string' ? (JSON.parse(raw.events) as unknown) : null;
-    return { ...raw, stream: Boolean(raw.stream), events: storedEventsOf(events) };
+    return { ...raw, stream: Boolean(raw.stream), events: storedEventsOf(jsonTransformer.from(raw.events)) };
   }
 
   /**
