@@ -55,6 +55,11 @@ function stored(value: unknown): unknown {
   return jsonTransformer.to(value);
 }
 
+/** A value as the database gives it back: JSON has no -0, no undefined members, so only that form is compared. */
+function readBack(value: unknown): unknown {
+  return jsonTransformer.from(jsonTransformer.to(value));
+}
+
 describe('store writer protocol', () => {
   it('delivers events that store exactly what the originals would', () => {
     fc.assert(
@@ -65,7 +70,7 @@ describe('store writer protocol', () => {
         expect(decoded).toHaveLength(events.length);
         events.forEach((original, i) => {
           const received = decoded[i] as StorableEvent;
-          expect(storedEvent(received, at)).toEqual(storedEvent(original, at));
+          expect(readBack(storedEvent(received, at))).toEqual(readBack(storedEvent(original, at)));
           const want = applyCallEvent(started, original, at);
           const got = applyCallEvent(started, received, at);
           expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
