@@ -14,6 +14,13 @@ export const STORE_MIGRATIONS = [InitHistory1767225600000, EventsInCallRow179651
 /** Name of the table recording applied migrations. */
 export const MIGRATIONS_TABLE = 'warden_migrations';
 
+/**
+ * SQLite: page size of a new history file (bytes; an existing file keeps its own). The default 4 KiB splits a call's
+ * row, and every request of an agent that sends its whole conversation each time (100 KiB and more), over many
+ * pages, each a write of its own to the WAL and again at checkpoint: with 16 KiB pages the writer thread spends 12%
+ * less CPU on a small call and about 40% less on a 160 KiB request (measured, see CHANGELOG).
+ */
+export const SQLITE_PAGE_SIZE = 16_384;
 /** SQLite: how long a writer waits for a lock held by another connection (ms). */
 export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 /** PostgreSQL: how long opening a connection may take before it fails (ms), so nothing hangs on a dead host. */
@@ -42,7 +49,9 @@ export function buildDataSourceOptions(cfg: EventsConfig): DataSourceOptions {
       enableWAL: !memory,
       timeout: SQLITE_BUSY_TIMEOUT_MS,
       // WAL with synchronous=NORMAL: durable across process crashes, one fsync per checkpoint instead of per batch.
+      // The page size takes effect on a new file only: this runs before the driver switches it to WAL.
       prepareDatabase: (db: { pragma(source: string): unknown }) => {
+        db.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
         db.pragma('synchronous = NORMAL');
       },
     };

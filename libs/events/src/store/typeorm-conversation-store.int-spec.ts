@@ -25,7 +25,13 @@ import { decodeBatch, encodeBatch } from './store-writer.protocol';
 import { BatchWriter } from './batch-writer';
 import { isStorableEvent } from './call-row.mapper';
 import type { StoreTimings } from './store-connection';
-import { buildDataSourceOptions, MIGRATIONS_TABLE, STORE_ENTITIES, STORE_MIGRATIONS } from './store-options';
+import {
+  buildDataSourceOptions,
+  MIGRATIONS_TABLE,
+  SQLITE_PAGE_SIZE,
+  STORE_ENTITIES,
+  STORE_MIGRATIONS,
+} from './store-options';
 import { StoreUnavailableError } from './store-unavailable.error';
 import { TypeOrmConversationStore } from './typeorm-conversation-store.adapter';
 
@@ -290,6 +296,7 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
     if (backend.name === 'sqlite file') {
       expect(existsSync(db.env['DATABASE_URL']?.slice('sqlite:'.length) ?? '')).toBe(true);
       expect(await opened.source.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      expect(await opened.source.query('PRAGMA page_size')).toEqual([{ page_size: SQLITE_PAGE_SIZE }]);
     }
     await store.ping();
   });
@@ -900,6 +907,27 @@ describe('TypeOrmConversationStore on one SQLite file from two connections', () 
     } finally {
       await a.close();
       await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('TypeOrmConversationStore on a SQLite file made before it chose its page size', () => {
+  it("keeps the file's own page size and records calls in it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-store-'));
+    const path = join(dir, 'history.db');
+    // A history file as earlier versions made it: 4 KiB pages, in WAL mode already.
+    const old = new DataSource({ type: 'better-sqlite3', database: path, enableWAL: true });
+    await old.initialize();
+    await old.query('CREATE TABLE "placeholder" ("id" integer)');
+    await old.destroy();
+    const opened = await open({ DATABASE_URL: `sqlite:${path}` });
+    try {
+      expect(await opened.source.query('PRAGMA page_size')).toEqual([{ page_size: 4096 }]);
+      await opened.store.writeEvents(callEvents({ id: 'old-file', session: 's', model: 'gpt-4o', start: 0 }));
+      expect((await opened.store.getCall('old-file'))?.call.status).toBe('completed');
+    } finally {
+      await opened.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
