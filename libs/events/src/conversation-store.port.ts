@@ -71,6 +71,15 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** An event as a store packed it for a later write (see {@link ConversationStore.pack}): only that store reads it. */
+export abstract class PackedEvent {
+  /** The event's id. */
+  abstract readonly id: string;
+}
+
+/** What {@link ConversationStore.writeEvents} takes: events as published, or as the store packed them. */
+export type StoreItem = WardenEvent | PackedEvent;
+
 /**
  * The conversation history (a port; the TypeORM adapter serves SQLite and PostgreSQL). Writes come in batches from
  * the event publisher, off the hot path; reads serve the admin API and the UI.
@@ -79,8 +88,21 @@ export abstract class ConversationStore {
   /** False when history is switched off (HISTORY_ENABLED=false): writes are not sent, reads are refused. */
   readonly enabled: boolean = true;
 
-  /** Applies a batch of events (idempotent per event id): creates/updates calls and sessions, appends events. */
-  abstract writeEvents(events: readonly WardenEvent[]): Promise<void>;
+  /**
+   * The form in which an event (redacted already) waits for its write: the publisher calls it once per event, on
+   * the turn of the event loop after it was published. A store that serializes events for writing does it here,
+   * so that what an event holds (a parsed request of hundreds of kilobytes) is collected with its call instead of
+   * waiting in the queue, through garbage collections, for its batch. By default the event itself.
+   */
+  pack(event: WardenEvent): StoreItem {
+    return event;
+  }
+
+  /**
+   * Applies a batch of events (idempotent per event id): creates/updates calls and sessions, appends events. Takes
+   * events as published and as {@link pack} returned them, in any mix.
+   */
+  abstract writeEvents(events: readonly StoreItem[]): Promise<void>;
   abstract listCalls(filter: CallFilter): Promise<Page<CallSummary>>;
   abstract getCall(id: string): Promise<{ call: CallRecord; events: WardenEvent[] } | undefined>;
   abstract listSessions(filter: {

@@ -2,10 +2,12 @@ import { Logger } from '@nestjs/common';
 import type { JsonObject } from '@warden/llm';
 import {
   ConversationStore,
+  PackedEvent,
   type CallRecord,
   type CallSummary,
   type Page,
   type SessionSummary,
+  type StoreItem,
 } from '../conversation-store.port';
 import type { WardenEvent } from '../warden-event';
 import { EVENT_TYPES } from '../event-types';
@@ -154,6 +156,36 @@ describe('TrackedEventPublisher', () => {
     await jest.advanceTimersByTimeAsync(1);
     expect(store.written.map((e) => e.id)).toEqual(['e1', 'e2', 'e3', 'e4']);
     expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 0, storeFailures: 2 });
+  });
+
+  it('queues what the store packs of each redacted event, and writes that (through an outage too)', async () => {
+    const store = new PackingStore();
+    const publisher = new TrackedEventPublisher(new InProcessEventBus(), store, {
+      queueMax: 100,
+      batchSize: 3,
+      flushMs: 250,
+      retryBaseMs: 500,
+    });
+    store.failure = 'reject';
+    store.refuse = 'e2';
+    publisher.publish(event({ key: CANARY_KEY }));
+    publisher.publish(event({ n: 2 }));
+    publisher.publish(event({ n: 3 }));
+    await settle();
+    // Packed once, on the turn after publish, and only what was redacted.
+    expect(store.packs).toBe(2);
+    expect(store.attempts).toBe(1);
+    store.failure = 'none';
+    await jest.advanceTimersByTimeAsync(500);
+    expect(store.packs).toBe(2); // a retried batch is written as it was packed
+    const [first, second, third] = store.batches.flat();
+    expect(first).toBeInstanceOf(TextPacked);
+    expect((first as TextPacked).json).not.toContain(CANARY_KEY);
+    expect((first as TextPacked).json).toContain('[redacted]');
+    // The store could not pack it: it gets the (redacted) event itself.
+    expect(second).toMatchObject({ id: 'e2', data: { n: 2 } });
+    expect(third).toBeInstanceOf(TextPacked);
+    expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 0, storeFailures: 1 });
   });
 
   it('counts what overflows the queue while the store is down, keeping the newest', async () => {
@@ -307,16 +339,17 @@ export type FakeStoreFailure = 'none' | 'reject' | 'throw';
 
 /** A ConversationStore for unit tests: records the batches it is given; can be told to fail or to hang. */
 export class MemoryConversationStore extends ConversationStore {
-  readonly batches: WardenEvent[][] = [];
+  readonly batches: StoreItem[][] = [];
   failure: FakeStoreFailure = 'none';
   hang = false;
   attempts = 0;
 
+  /** The events written (as published: this store packs nothing). */
   get written(): WardenEvent[] {
-    return this.batches.flat();
+    return this.batches.flat().filter((e): e is WardenEvent => !(e instanceof PackedEvent));
   }
 
-  writeEvents(events: readonly WardenEvent[]): Promise<void> {
+  writeEvents(events: readonly StoreItem[]): Promise<void> {
     this.attempts += 1;
     if (this.failure === 'throw') throw new Error('store exploded synchronously');
     if (this.failure === 'reject') return Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
@@ -347,5 +380,27 @@ export class MemoryConversationStore extends ConversationStore {
 
   ping(): Promise<void> {
     return this.failure === 'none' ? Promise.resolve() : Promise.reject(new Error('down'));
+  }
+}
+
+/** What {@link PackingStore} packs an event into: its JSON. */
+class TextPacked extends PackedEvent {
+  constructor(
+    readonly id: string,
+    readonly json: string,
+  ) {
+    super();
+  }
+}
+
+/** A store that packs events into their JSON, but the one it is told to refuse (its pack throws). */
+class PackingStore extends MemoryConversationStore {
+  packs = 0;
+  refuse: string | undefined;
+
+  override pack(event: WardenEvent): StoreItem {
+    if (event.id === this.refuse) throw new Error('cannot pack this one');
+    this.packs += 1;
+    return new TextPacked(event.id, JSON.stringify(event));
   }
 }

@@ -1,7 +1,7 @@
 import { Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
 import { redactSecrets } from '@warden/observability';
 import type { EventBus } from '../bus/event-bus.port';
-import type { ConversationStore } from '../conversation-store.port';
+import { PackedEvent, type ConversationStore, type StoreItem } from '../conversation-store.port';
 import { EventPublisher, type EventListener } from '../event-publisher.port';
 import type { WardenEvent } from '../warden-event';
 import { BoundedQueue } from './bounded-queue';
@@ -60,7 +60,8 @@ export class TrackedEventPublisher
   implements BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger = new Logger('EventPublisher');
-  private readonly queue: BoundedQueue<WardenEvent>;
+  /** Events as published (from `prepared` on), then as the store packed them (before `prepared`). */
+  private readonly queue: BoundedQueue<StoreItem>;
   private readonly batchSize: number;
   private readonly flushMs: number;
   private readonly maxBusEventBytes: number;
@@ -204,7 +205,10 @@ export class TrackedEventPublisher
     clearTimeout(pause);
   }
 
-  /** Redacts the raw events of the queue (in place) and sends their bus copies. */
+  /**
+   * Redacts the raw events of the queue, sends their bus copies, and replaces each in the queue by what the store
+   * packed of it (the store sees only redacted events).
+   */
   private prepare(): void {
     if (this.prepared >= this.queue.size) return;
     // Only a bus that serialises events (Redis) needs them bounded; in-process listeners get them as they are.
@@ -213,8 +217,13 @@ export class TrackedEventPublisher
     while (this.prepared < this.queue.size) {
       const raw = this.queue.at(this.prepared);
       if (raw === undefined) break;
+      if (raw instanceof PackedEvent) {
+        // Never the case (only prepare packs, and only what it has passed); kept as it is rather than redacted.
+        this.prepared += 1;
+        continue;
+      }
       const safe = redactOrStandIn(raw);
-      this.queue.set(this.prepared, safe);
+      this.queue.set(this.prepared, this.packForStore(safe));
       this.prepared += 1;
       fresh.push(inProcess ? safe : this.boundForBus(safe));
     }
@@ -222,6 +231,16 @@ export class TrackedEventPublisher
     // The in-process bus only schedules delivery and cannot fail: no send queue needed.
     if (inProcess) this.bus.publish(fresh).catch(() => (this.busFailures += fresh.length));
     else this.sendToBus(fresh);
+  }
+
+  /** The store's packed form of a redacted event; the event itself when history is off or packing fails. */
+  private packForStore(event: WardenEvent): StoreItem {
+    if (!this.store.enabled) return event;
+    try {
+      return this.store.pack(event);
+    } catch {
+      return event;
+    }
   }
 
   private boundForBus(event: WardenEvent): WardenEvent {
@@ -331,7 +350,7 @@ export class TrackedEventPublisher
     }
   }
 
-  private onStoreFailure(batch: WardenEvent[], error: unknown): void {
+  private onStoreFailure(batch: StoreItem[], error: unknown): void {
     this.storeFailures += 1;
     this.lastStoreError = redactSecrets(error instanceof Error ? error.message : String(error));
     const lost = this.queue.unshift(batch);

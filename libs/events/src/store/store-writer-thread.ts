@@ -2,8 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EventsConfig } from '../events.config';
-import type { StorableEvent } from './batch-writer';
-import { encodeBatch, type WriteReply, type WriteRequest, type WriterInit } from './store-writer.protocol';
+import {
+  batchOf,
+  type PackedStoreEvent,
+  type WriteReply,
+  type WriteRequest,
+  type WriterInit,
+} from './store-writer.protocol';
 import { StoreUnavailableError } from './store-unavailable.error';
 
 const WORKER_FILE = join(__dirname, 'store-writer.worker.js');
@@ -29,10 +34,10 @@ export class StoreWriterThread {
   }
 
   /** Writes one batch on the writer thread, in one transaction. */
-  write(events: StorableEvent[]): Promise<void> {
+  write(events: readonly PackedStoreEvent[]): Promise<void> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    const request: WriteRequest = { id, ...encodeBatch(events) };
+    const request: WriteRequest = { id, ...batchOf(events) };
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage(request);

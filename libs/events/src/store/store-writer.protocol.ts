@@ -1,3 +1,4 @@
+import { PackedEvent } from '../conversation-store.port';
 import type { EventsConfig } from '../events.config';
 import { EVENT_PAYLOAD_FIELDS, STORED_IN_CALL, type StorableEvent } from './call-row.mapper';
 
@@ -7,12 +8,11 @@ export interface WriterInit {
 }
 
 /**
- * One batch to write (in one transaction). `events` is the events as JSON text, each payload
- * (a request or a response) replaced by its index in `payloads`, which holds the payloads' own JSON text: the writer
- * parses the small envelopes only and stores the payload texts as they are, where parsing and serializing them again
- * was a third of its work. Posting strings costs the main thread a native `JSON.stringify` and a copy; posting the
- * objects would cost a structured clone of every payload, several times slower (the events are plain JSON already:
- * redacted, see redact-event).
+ * One batch to write (in one transaction). `events` is the events as JSON text, each payload (a request or a
+ * response) replaced by its index among the event's own payloads, which follow those of the events before it in
+ * `payloads`, as their own JSON text: the writer parses the small envelopes only and stores the payload texts as they
+ * are, where parsing and serializing them again was a third of its work. Posting strings costs the main thread a
+ * copy; posting the objects would cost a structured clone of every payload, several times slower.
  */
 export interface WriteRequest {
   id: number;
@@ -20,60 +20,92 @@ export interface WriteRequest {
   payloads: string[];
 }
 
-/** An event as it travels: its payload fields as indexes into {@link WriteRequest.payloads}. */
+/** An event as it travels: its payload fields as indexes into its own payloads. */
 interface WireEvent extends StorableEvent {
   payloadRefs?: Record<string, number>;
   payloadText?: Record<string, string>;
 }
 
+/**
+ * An event serialized for the writer thread, as soon as it is published (ConversationStore.pack): the queue then
+ * holds two strings instead of the event's objects, which garbage collections would otherwise trace and move until
+ * the batch is written (with requests of hundreds of kilobytes, most of the cost of keeping a history).
+ */
+export class PackedStoreEvent extends PackedEvent {
+  constructor(
+    readonly id: string,
+    /** The event as JSON, its payloads replaced (see {@link WriteRequest}). */
+    readonly envelope: string,
+    /** The JSON texts of its payloads, in the order of its references. */
+    readonly payloads: readonly string[],
+  ) {
+    super();
+  }
+}
+
+/** `event` serialized for the writer thread (the event is not changed). */
+export function packEvent(event: StorableEvent): PackedStoreEvent {
+  const fields = EVENT_PAYLOAD_FIELDS[event.type];
+  if (fields === undefined) return new PackedStoreEvent(event.id, JSON.stringify(event), []);
+  const payloads: string[] = [];
+  let data: Record<string, unknown> | undefined;
+  let refs: Record<string, number> | undefined;
+  for (const field of fields) {
+    const value = event.data[field];
+    if (value === undefined || value === null) continue;
+    data ??= { ...event.data };
+    refs ??= {};
+    data[field] = STORED_IN_CALL;
+    refs[field] = payloads.length;
+    payloads.push(JSON.stringify(value));
+  }
+  if (data === undefined || refs === undefined)
+    return new PackedStoreEvent(event.id, JSON.stringify(event), []);
+  const travelling: WireEvent = {
+    id: event.id,
+    callId: event.callId,
+    ...(event.sessionId === undefined ? {} : { sessionId: event.sessionId }),
+    type: event.type,
+    at: event.at,
+    instance: event.instance,
+    data: data,
+    payloadRefs: refs,
+  };
+  return new PackedStoreEvent(event.id, JSON.stringify(travelling), payloads);
+}
+
+/** The `events` and `payloads` of a {@link WriteRequest} for packed events. */
+export function batchOf(packed: readonly PackedStoreEvent[]): Pick<WriteRequest, 'events' | 'payloads'> {
+  const envelopes = new Array<string>(packed.length);
+  const payloads: string[] = [];
+  for (let i = 0; i < packed.length; i++) {
+    const event = packed[i] as PackedStoreEvent;
+    envelopes[i] = event.envelope;
+    for (const payload of event.payloads) payloads.push(payload);
+  }
+  return { events: `[${envelopes.join(',')}]`, payloads };
+}
+
 /** The `events` and `payloads` of a {@link WriteRequest} for `events`. */
 export function encodeBatch(events: readonly StorableEvent[]): Pick<WriteRequest, 'events' | 'payloads'> {
-  const payloads: string[] = [];
-  const wire: StorableEvent[] = new Array<StorableEvent>(events.length);
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i] as StorableEvent;
-    wire[i] = event;
-    const fields = EVENT_PAYLOAD_FIELDS[event.type];
-    if (fields === undefined) continue;
-    let data: Record<string, unknown> | undefined;
-    let refs: Record<string, number> | undefined;
-    for (const field of fields) {
-      const value = event.data[field];
-      if (value === undefined || value === null) continue;
-      data ??= { ...event.data };
-      refs ??= {};
-      data[field] = STORED_IN_CALL;
-      refs[field] = payloads.length;
-      payloads.push(JSON.stringify(value));
-    }
-    if (data !== undefined && refs !== undefined) {
-      const travelling: WireEvent = {
-        id: event.id,
-        callId: event.callId,
-        ...(event.sessionId === undefined ? {} : { sessionId: event.sessionId }),
-        type: event.type,
-        at: event.at,
-        instance: event.instance,
-        data: data,
-        payloadRefs: refs,
-      };
-      wire[i] = travelling;
-    }
-  }
-  return { events: JSON.stringify(wire), payloads };
+  return batchOf(events.map(packEvent));
 }
 
 /** The events of a {@link WriteRequest}, payloads as `payloadText`. */
 export function decodeBatch(request: Pick<WriteRequest, 'events' | 'payloads'>): StorableEvent[] {
   const events = JSON.parse(request.events) as WireEvent[];
+  let base = 0;
   for (const event of events) {
     const refs = event.payloadRefs;
     if (refs === undefined) continue;
     const payloadText: Record<string, string> = {};
+    let count = 0;
     for (const field in refs) {
-      const text = request.payloads[refs[field] as number];
+      const text = request.payloads[base + (refs[field] as number)];
       if (text !== undefined) payloadText[field] = text;
+      count++;
     }
+    base += count;
     event.payloadText = payloadText;
   }
   return events;

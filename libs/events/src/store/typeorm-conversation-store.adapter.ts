@@ -8,15 +8,7 @@ import {
 } from '@nestjs/common';
 import { isConnectionError } from './connection-errors';
 import { StoreWriterThread } from './store-writer-thread';
-import {
-  BatchWriter,
-  chunks,
-  IN_CHUNK,
-  SUMMARY_COLUMNS,
-  unique,
-  storableEvents,
-  type StorableEvent,
-} from './batch-writer';
+import { BatchWriter, chunks, IN_CHUNK, SUMMARY_COLUMNS, unique, type StorableEvent } from './batch-writer';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   Brackets,
@@ -31,12 +23,15 @@ import {
   type CallRecord,
   type CallSummary,
   ConversationStore,
+  PackedEvent,
   type Page,
   type SessionSummary,
+  type StoreItem,
 } from '../conversation-store.port';
 import { eventsConfig, type EventsConfig } from '../events.config';
 import type { WardenEvent } from '../warden-event';
 import {
+  isStorableEvent,
   normalizeTimestamp,
   PAYLOAD_FIELDS,
   SUMMARY_FIELDS,
@@ -52,6 +47,7 @@ import { SessionEntity } from './session.entity';
 import { rawSqlite, SqliteBatchWriter, type SqliteDatabase } from './sqlite-batch-writer';
 import { DEFAULT_STORE_TIMINGS, StoreConnection, type StoreTimings } from './store-connection';
 import { describeDatabase } from './store-options';
+import { batchOf, decodeBatch, packEvent, PackedStoreEvent } from './store-writer.protocol';
 import { StoreUnavailableError } from './store-unavailable.error';
 import { containsPattern, LIKE_ESCAPE, policyActionPattern } from './text-search';
 
@@ -139,13 +135,26 @@ export class TypeOrmConversationStore
     await this.thread?.close();
   }
 
-  async writeEvents(events: readonly WardenEvent[]): Promise<void> {
-    const batch = storableEvents(events);
+  /** With a writer thread, a storable event is serialized now (see {@link PackedStoreEvent}). */
+  override pack(event: WardenEvent): StoreItem {
+    return this.thread !== undefined && isStorableEvent(event) ? packEvent(event) : event;
+  }
+
+  async writeEvents(items: readonly StoreItem[]): Promise<void> {
+    const thread = this.thread;
+    if (thread !== undefined) {
+      const packed = packedForThread(items);
+      if (packed.length === 0) return;
+      return this.serialize(async () => {
+        // Throws StoreUnavailableError until connected and migrated: the writer thread only ever sees a ready schema.
+        this.connection.dataSource();
+        await thread.write(packed);
+      });
+    }
+    const batch = unpacked(items);
     if (batch.length === 0) return;
     await this.serialize(async () => {
-      // Throws StoreUnavailableError until connected and migrated, so the writer thread only ever sees a ready schema.
       const source = this.connection.dataSource();
-      if (this.thread !== undefined) return this.thread.write(batch);
       try {
         await this.writeHere(source, batch);
       } catch (error) {
@@ -386,4 +395,24 @@ function timestamp(value: string, name: string): string {
 
 function pageSize(limit: number): number {
   return Number.isFinite(limit) ? Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(limit))) : MAX_PAGE_SIZE;
+}
+
+/** The storable items of a batch, packed for the writer thread (an event not packed yet is packed now). */
+function packedForThread(items: readonly StoreItem[]): PackedStoreEvent[] {
+  const out: PackedStoreEvent[] = [];
+  for (const item of items) {
+    if (item instanceof PackedStoreEvent) out.push(item);
+    else if (!(item instanceof PackedEvent) && isStorableEvent(item)) out.push(packEvent(item));
+  }
+  return out;
+}
+
+/** The storable events of a batch, for a write on this thread (a packed one is read back). */
+function unpacked(items: readonly StoreItem[]): StorableEvent[] {
+  const out: StorableEvent[] = [];
+  for (const item of items) {
+    if (item instanceof PackedStoreEvent) out.push(...decodeBatch(batchOf([item])));
+    else if (!(item instanceof PackedEvent) && isStorableEvent(item)) out.push(item);
+  }
+  return out;
 }

@@ -21,7 +21,7 @@ import { InvalidQueryError } from './invalid-query.error';
 import { InitHistory1767225600000 } from './migrations/1767225600000-init-history';
 import { EventsInCallRow1796515200000 } from './migrations/1796515200000-events-in-call-row';
 import { rawSqlite, SqliteBatchWriter } from './sqlite-batch-writer';
-import { decodeBatch, encodeBatch } from './store-writer.protocol';
+import { decodeBatch, encodeBatch, packEvent } from './store-writer.protocol';
 import { BatchWriter } from './batch-writer';
 import { isStorableEvent } from './call-row.mapper';
 import type { StoreTimings } from './store-connection';
@@ -448,9 +448,16 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
     await apply(wired.slice(1));
     await store.writeEvents(direct.slice(0, 1));
     await store.writeEvents(direct.slice(1));
+    // Packed as the publisher has them packed for a writer thread, but written here: read back, then written.
+    const packed = callEvents({ id: 'packed', session: 'wire-sess', start: 0, blocked: true });
+    await store.writeEvents([
+      ...packed.filter(isStorableEvent).map(packEvent),
+      event(null, 'policy.config.updated', { version: 3, policies: [] }, at(0)),
+    ]);
     const a = await store.getCall('direct');
     const b = await store.getCall('wired');
     expect(b?.call).toEqual({ ...a?.call, id: 'wired' });
+    expect((await store.getCall('packed'))?.call).toEqual({ ...a?.call, id: 'packed' });
     // The same events but for their ids: same types, times, instances, data (payload pointers included).
     const shape = (e: WardenEvent): unknown => ({
       type: e.type,
