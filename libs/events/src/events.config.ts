@@ -70,7 +70,7 @@ export const eventsConfig = defineEnvConfig(
       .int(10_000, 1)
       .describe('Events waiting to be written beyond this count are dropped (and counted).'),
     EVENT_BATCH_SIZE: env
-      .int(1000, 1, 10_000)
+      .int(4000, 1, 10_000)
       .describe('Largest number of events written in one transaction.'),
     EVENT_FLUSH_MS: env.int(1000, 1).describe('Queued events are written at least this often (ms).'),
   },
