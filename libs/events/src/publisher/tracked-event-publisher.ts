@@ -218,7 +218,7 @@ export class TrackedEventPublisher
       const raw = this.queue.at(this.prepared);
       if (raw === undefined) break;
       if (raw instanceof PackedEvent) {
-        // Never the case (only prepare packs, and only what it has passed); kept as it is rather than redacted.
+        // Only narrows the type: packed items are all before `prepared` (a failed batch goes back in front of it).
         this.prepared += 1;
         continue;
       }

@@ -1,10 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
 import type { EntityManager, QueryDeepPartialEntity } from 'typeorm';
-import type { WardenEvent } from '../warden-event';
 import { planBatch } from './batch-plan';
 import { bulkInsert } from './bulk-insert';
 import {
-  isStorableEvent,
   mergeSession,
   STATE_FIELDS,
   SUMMARY_FIELDS,
@@ -142,11 +140,6 @@ export class BatchWriter {
     }
     return found;
   }
-}
-
-/** The events of a batch that belong to a call (a repeated event is the plan's to ignore, see planBatch). */
-export function storableEvents(events: readonly WardenEvent[]): StorableEvent[] {
-  return events.filter(isStorableEvent);
 }
 
 /** True on a PostgreSQL connection. */
