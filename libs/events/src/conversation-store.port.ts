@@ -75,6 +75,8 @@ export interface Page<T> {
 export abstract class PackedEvent {
   /** The event's id. */
   abstract readonly id: string;
+  /** Makes the type nominal: an event, which has an `id` too, is not a packed event. */
+  protected readonly packed = true;
 }
 
 /** What {@link ConversationStore.writeEvents} takes: events as published, or as the store packed them. */

@@ -218,7 +218,8 @@ export class TrackedEventPublisher
       const raw = this.queue.at(this.prepared);
       if (raw === undefined) break;
       if (raw instanceof PackedEvent) {
-        // Only narrows the type: packed items are all before `prepared` (a failed batch goes back in front of it).
+        // Not expected here (a failed batch goes back in front of `prepared`); either way a packed item was made by
+        // the store from an event redacted and sent to the bus already: there is nothing left to do for it.
         this.prepared += 1;
         continue;
       }

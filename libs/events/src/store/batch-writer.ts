@@ -88,6 +88,8 @@ export class BatchWriter {
           mergeSession({ id, firstAt: delta.firstAt, lastAt: delta.lastAt, callCount: 0, models: [] }, delta),
         );
     }
+    // In id order, as the locks are taken: two replicas inserting the same new sessions wait, never deadlock.
+    fresh.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const conflicted: string[] = [];
     for (const rows of chunks(fresh, SESSION_INSERT_CHUNK)) {
       const insert = em

@@ -1,4 +1,11 @@
-import type { CallFilter, CallRecord, CallSummary, Page, SessionSummary } from '../conversation-store.port';
+import type {
+  CallFilter,
+  CallRecord,
+  CallSummary,
+  Page,
+  SessionSummary,
+  StoreItem,
+} from '../conversation-store.port';
 import { ConversationStore } from '../conversation-store.port';
 import type { WardenEvent } from '../warden-event';
 import { HistoryDisabledError } from './history-disabled.error';
@@ -11,7 +18,7 @@ import { HistoryDisabledError } from './history-disabled.error';
 export class DisabledConversationStore extends ConversationStore {
   override readonly enabled = false;
 
-  writeEvents(_events: readonly WardenEvent[]): Promise<void> {
+  writeEvents(_events: readonly StoreItem[]): Promise<void> {
     return Promise.resolve();
   }
 

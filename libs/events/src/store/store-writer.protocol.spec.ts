@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { EVENT_TYPES } from '../event-types';
 import { applyCallEvent, callRowFromStarted, storedEvent, type StorableEvent } from './call-row.mapper';
 import { jsonTransformer } from './json.transformer';
-import { decodeBatch, encodeBatch } from './store-writer.protocol';
+import { decodeBatch, encodeBatch, PackedStoreEvent, partsOf } from './store-writer.protocol';
 
 const at = '2026-01-01T00:00:00.000Z';
 const started = callRowFromStarted(
@@ -94,5 +94,43 @@ describe('store writer protocol', () => {
     const [first, second] = decodeBatch({ events: text, payloads });
     expect(first?.payloadText).toEqual({ request: JSON.stringify(request) });
     expect(second).toEqual(events[1]);
+  });
+
+  it('refuses a request whose payloads do not match its references', () => {
+    const request = { model: 'm', messages: [] };
+    const { events, payloads } = encodeBatch([
+      { id: 'a', callId: 'c', type: EVENT_TYPES.requestReceived, at, instance: 'i', data: { request } },
+    ]);
+    expect(() => decodeBatch({ events, payloads: [] })).toThrow(/event a lacks its request/);
+    expect(() => decodeBatch({ events, payloads: [...payloads, '{}'] })).toThrow(/2 payloads, 1 referenced/);
+  });
+
+  it('cuts a batch into parts of bounded payload text, in order, none empty', () => {
+    const packed = fc.array(
+      fc.array(fc.nat({ max: 50 }), { maxLength: 3 }).map(
+        (sizes) =>
+          new PackedStoreEvent(
+            'e',
+            '{}',
+            sizes.map((n) => 'x'.repeat(n)),
+          ),
+      ),
+      { maxLength: 20 },
+    );
+    fc.assert(
+      fc.property(packed, fc.integer({ min: 1, max: 120 }), (events, max) => {
+        const parts = partsOf(events, max);
+        expect(parts.flat()).toEqual(events);
+        const chars = (list: readonly PackedStoreEvent[]): number =>
+          list.flatMap((e) => e.payloads).reduce((n, p) => n + p.length, 0);
+        parts.forEach((part, i) => {
+          expect(part.length).toBeGreaterThan(0);
+          if (part.length > 1) expect(chars(part)).toBeLessThanOrEqual(max);
+          // Cut only where the next event would not fit.
+          const next = parts[i + 1]?.[0];
+          if (next !== undefined) expect(chars(part) + chars([next])).toBeGreaterThan(max);
+        });
+      }),
+    );
   });
 });

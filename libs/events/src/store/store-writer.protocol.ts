@@ -86,6 +86,35 @@ export function batchOf(packed: readonly PackedStoreEvent[]): Pick<WriteRequest,
   return { events: `[${envelopes.join(',')}]`, payloads };
 }
 
+/**
+ * Most characters of payload text in one message to the writer thread (and one transaction): a batch of agent
+ * requests of hundreds of kilobytes each is written in parts instead of copied whole between threads at once.
+ */
+export const MAX_MESSAGE_PAYLOAD_CHARS = 8 * 1024 * 1024;
+
+/** `packed` in consecutive parts of at most `maxChars` of payload text each (an event larger alone is a part). */
+export function partsOf(
+  packed: readonly PackedStoreEvent[],
+  maxChars: number = MAX_MESSAGE_PAYLOAD_CHARS,
+): PackedStoreEvent[][] {
+  const parts: PackedStoreEvent[][] = [];
+  let part: PackedStoreEvent[] = [];
+  let chars = 0;
+  for (const event of packed) {
+    let size = 0;
+    for (const payload of event.payloads) size += payload.length;
+    if (part.length > 0 && chars + size > maxChars) {
+      parts.push(part);
+      part = [];
+      chars = 0;
+    }
+    part.push(event);
+    chars += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
 /** The `events` and `payloads` of a {@link WriteRequest} for `events`. */
 export function encodeBatch(events: readonly StorableEvent[]): Pick<WriteRequest, 'events' | 'payloads'> {
   return batchOf(events.map(packEvent));
@@ -102,12 +131,16 @@ export function decodeBatch(request: Pick<WriteRequest, 'events' | 'payloads'>):
     let count = 0;
     for (const field in refs) {
       const text = request.payloads[base + (refs[field] as number)];
-      if (text !== undefined) payloadText[field] = text;
+      if (text === undefined)
+        throw new Error(`malformed write request: event ${event.id} lacks its ${field}`);
+      payloadText[field] = text;
       count++;
     }
     base += count;
     event.payloadText = payloadText;
   }
+  if (base !== request.payloads.length)
+    throw new Error(`malformed write request: ${request.payloads.length} payloads, ${base} referenced`);
   return events;
 }
 

@@ -47,7 +47,7 @@ import { SessionEntity } from './session.entity';
 import { rawSqlite, SqliteBatchWriter, type SqliteDatabase } from './sqlite-batch-writer';
 import { DEFAULT_STORE_TIMINGS, StoreConnection, type StoreTimings } from './store-connection';
 import { describeDatabase } from './store-options';
-import { batchOf, decodeBatch, packEvent, PackedStoreEvent } from './store-writer.protocol';
+import { batchOf, decodeBatch, packEvent, PackedStoreEvent, partsOf } from './store-writer.protocol';
 import { StoreUnavailableError } from './store-unavailable.error';
 import { containsPattern, LIKE_ESCAPE, policyActionPattern } from './text-search';
 
@@ -143,12 +143,13 @@ export class TypeOrmConversationStore
   async writeEvents(items: readonly StoreItem[]): Promise<void> {
     const thread = this.thread;
     if (thread !== undefined) {
-      const packed = packedForThread(items);
+      const packed = this.packedForThread(items);
       if (packed.length === 0) return;
       return this.serialize(async () => {
         // Throws StoreUnavailableError until connected and migrated: the writer thread only ever sees a ready schema.
         this.connection.dataSource();
-        await thread.write(packed);
+        // A failed part fails the batch, which is written again whole: the parts already written ignore it.
+        for (const part of partsOf(packed)) await thread.write(part);
       });
     }
     const batch = unpacked(items);
@@ -163,6 +164,25 @@ export class TypeOrmConversationStore
           : error;
       }
     });
+  }
+
+  /**
+   * The storable items of a batch, packed for the writer thread. An event not packed yet (its {@link pack} failed)
+   * is packed now; one that cannot be is left out and logged, rather than failing, and so holding back, the batch.
+   */
+  private packedForThread(items: readonly StoreItem[]): PackedStoreEvent[] {
+    const out: PackedStoreEvent[] = [];
+    for (const item of items) {
+      if (item instanceof PackedStoreEvent) out.push(item);
+      else if (!(item instanceof PackedEvent) && isStorableEvent(item)) {
+        try {
+          out.push(packEvent(item));
+        } catch (error) {
+          this.logger.error(`event ${item.id} of call ${item.callId} cannot be stored: ${messageOf(error)}`);
+        }
+      }
+    }
+    return out;
   }
 
   /** Writes a batch on this thread: prepared statements on SQLite, TypeORM on PostgreSQL. */
@@ -395,16 +415,6 @@ function timestamp(value: string, name: string): string {
 
 function pageSize(limit: number): number {
   return Number.isFinite(limit) ? Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(limit))) : MAX_PAGE_SIZE;
-}
-
-/** The storable items of a batch, packed for the writer thread (an event not packed yet is packed now). */
-function packedForThread(items: readonly StoreItem[]): PackedStoreEvent[] {
-  const out: PackedStoreEvent[] = [];
-  for (const item of items) {
-    if (item instanceof PackedStoreEvent) out.push(item);
-    else if (!(item instanceof PackedEvent) && isStorableEvent(item)) out.push(packEvent(item));
-  }
-  return out;
 }
 
 /** The storable events of a batch, for a write on this thread (a packed one is read back). */
