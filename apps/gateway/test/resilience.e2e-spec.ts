@@ -1,5 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ControlPlaneService } from '@warden/control-plane';
 import { UpstreamHealth, type UpstreamProviderHealth } from '@warden/upstream';
 import { script, sseFrames, startTestGateway, type TestGateway } from './support/harness';
@@ -138,6 +140,32 @@ describe('upstream retries', () => {
       expect(health(down, 'openai')).toMatchObject({ retries: 2, consecutiveFailures: 3, state: 'closed' });
     } finally {
       await down.close();
+    }
+  });
+
+  it('does not retry a failed TLS handshake: one attempt, then 502 naming TLS', async () => {
+    // A plain HTTP server behind an https:// base URL: the handshake fails the same way on every attempt.
+    let connections = 0;
+    const plain = createServer((_req, res) => res.end('not TLS'));
+    plain.on('connection', () => (connections += 1));
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const { port } = plain.address() as AddressInfo;
+    const tls = await startTestGateway({
+      UPSTREAM_OPENAI_BASE_URL: `https://127.0.0.1:${port}/v1`,
+      UPSTREAM_RETRY_BASE_MS: '10',
+      UPSTREAM_RETRY_MAX_DELAY_MS: '20',
+    });
+    try {
+      const res = await openaiPost(tls, 'gpt-4o', {});
+      expect(res.status).toBe(502);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('upstream_unreachable');
+      expect(body.error.message).toMatch(/TLS with openai failed/);
+      expect(connections).toBe(1);
+      expect(health(tls, 'openai')).toMatchObject({ retries: 0, consecutiveFailures: 1 });
+    } finally {
+      await tls.close();
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
     }
   });
 

@@ -409,11 +409,24 @@ export class ControlPlaneService {
         });
       }
       if (!(error instanceof UpstreamException)) throw error;
-      if (error.failure === 'connect' || error.failure === 'reset') {
-        throw new GatewayException(GatewayErrorCode.UpstreamUnreachable, error.message, { cause: error });
+      switch (error.failure) {
+        case 'connect':
+        case 'reset':
+        case 'tls':
+          throw new GatewayException(GatewayErrorCode.UpstreamUnreachable, error.message, { cause: error });
+        case 'error':
+          throw new GatewayException(GatewayErrorCode.UpstreamBadResponse, error.message, { cause: error });
+        case 'aborted':
+          throw error;
+        case 'timeout':
+        case 'first-token-timeout':
+        case 'idle-timeout':
+          throw new GatewayException(GatewayErrorCode.UpstreamTimeout, error.message, { cause: error });
+        default: {
+          const unhandled: never = error.failure;
+          throw new Error(`unhandled upstream failure ${String(unhandled)}`, { cause: error });
+        }
       }
-      if (error.failure === 'aborted') throw error;
-      throw new GatewayException(GatewayErrorCode.UpstreamTimeout, error.message, { cause: error });
     }
   }
 

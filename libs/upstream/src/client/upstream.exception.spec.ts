@@ -22,9 +22,21 @@ describe('toUpstreamException', () => {
     ['ENOTFOUND', 'connect'],
     ['EAI_AGAIN', 'connect'],
     ['EHOSTUNREACH', 'connect'],
+    ['ENETUNREACH', 'connect'],
+    ['ETIMEDOUT', 'connect'],
     ['ECONNRESET', 'reset'],
+    ['EPIPE', 'reset'],
     ['UND_ERR_SOCKET', 'reset'],
-    ['SOMETHING_NEW', 'reset'],
+    ['UND_ERR_CLOSED', 'reset'],
+    ['CERT_HAS_EXPIRED', 'tls'],
+    ['DEPTH_ZERO_SELF_SIGNED_CERT', 'tls'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'tls'],
+    ['ERR_TLS_CERT_ALTNAME_INVALID', 'tls'],
+    ['ERR_SSL_WRONG_VERSION_NUMBER', 'tls'],
+    ['EPROTO', 'tls'],
+    ['HPE_INVALID_CONSTANT', 'error'],
+    ['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', 'error'],
+    ['SOMETHING_NEW', 'error'],
   ])('maps %s to %s', (code, failure) => {
     const result = toUpstreamException(codedError(code), 'openai', live());
     expect(result).toBeInstanceOf(UpstreamException);
@@ -40,18 +52,32 @@ describe('toUpstreamException', () => {
     expect(result.cause).toBe(error);
   });
 
-  it('keeps the message and the cause of an unknown failure', () => {
-    const error = new Error('socket hang up');
+  it('keeps the message and the cause of a broken connection', () => {
+    // Node's own: "socket hang up" comes with ECONNRESET.
+    const error = codedError('ECONNRESET', 'socket hang up');
     const result = toUpstreamException(error, 'anthropic', live());
     expect(result.failure).toBe('reset');
     expect(result.message).toContain('socket hang up');
     expect(result.cause).toBe(error);
   });
 
+  it('reads the code of the error that caused a wrapped one', () => {
+    const wrapped = new Error('fetch failed', { cause: codedError('ECONNREFUSED') });
+    expect(toUpstreamException(wrapped, 'p', live()).failure).toBe('connect');
+  });
+
+  it('calls anything else an error, keeping its message and cause (not a reset: it is not retried)', () => {
+    const error = new TypeError('Cannot read properties of undefined');
+    const result = toUpstreamException(error, 'anthropic', live());
+    expect(result.failure).toBe('error');
+    expect(result.message).toContain('Cannot read properties of undefined');
+    expect(result.cause).toBe(error);
+  });
+
   it.each([['a string'], [null], [undefined], [42], [{ code: 7 }]])(
-    'maps the non-error %p to reset',
+    'maps the non-error %p to error',
     (thrown) => {
-      expect(toUpstreamException(thrown, 'p', live()).failure).toBe('reset');
+      expect(toUpstreamException(thrown, 'p', live()).failure).toBe('error');
     },
   );
 

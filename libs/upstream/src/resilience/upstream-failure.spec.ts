@@ -30,6 +30,8 @@ describe('upstream failure classification', () => {
   it.each<[UpstreamFailure, boolean, boolean]>([
     ['connect', true, true],
     ['reset', true, true],
+    ['tls', false, true],
+    ['error', false, true],
     ['timeout', false, true],
     ['first-token-timeout', false, true],
     ['idle-timeout', false, true],
