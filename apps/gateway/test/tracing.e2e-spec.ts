@@ -178,6 +178,35 @@ describe('OpenTelemetry span tree (real SDK, in-memory exporter)', () => {
     expect(children.map((s) => s.name)).not.toContain('warden.stream');
   });
 
+  it.each([
+    ['link', true],
+    ['ignore', false],
+  ])(
+    'with TRACE_CLIENT_CONTEXT=%s, starts its own sampled trace even under an unsampled client trace',
+    async (mode, linked) => {
+      const own = await startTestGateway({ TRACE_CLIENT_CONTEXT: mode });
+      try {
+        const client = new OpenAI({ baseURL: `${own.url}/v1`, apiKey: 'unused-loopback', maxRetries: 0 });
+        // Flags 00: the client asks not to be sampled; it cannot switch the gateway's tracing off for its calls.
+        const { response } = await client.chat.completions
+          .create(
+            { model: 'gpt-4o', messages: [{ role: 'user', content: script({ words: 3 }) }] },
+            { headers: { traceparent: `00-${CLIENT_TRACE_ID}-${CLIENT_SPAN_ID}-00` } },
+          )
+          .withResponse();
+        const tree = await callTree(response.headers.get('x-warden-call-id'));
+        expect(tree.call.spanContext().traceId).not.toBe(CLIENT_TRACE_ID);
+        expect(tree.call.parentSpanContext).toBeUndefined();
+        expect(tree.call.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual(
+          linked ? [[CLIENT_TRACE_ID, CLIENT_SPAN_ID]] : [],
+        );
+        expect(upstreamTraceparent(own).traceId).toBe(tree.call.spanContext().traceId);
+      } finally {
+        await own.close();
+      }
+    },
+  );
+
   it('records a streaming /v1/chat/completions call with the stream span nested under the call span', async () => {
     const { data, response } = await openai.chat.completions
       .create({

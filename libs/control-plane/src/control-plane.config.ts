@@ -1,4 +1,9 @@
 import { defineEnvConfig, env } from '@warden/config';
+import { z } from 'zod';
+
+/** What a call's span does with the client's W3C trace context. */
+export const TRACE_CLIENT_CONTEXTS = ['continue', 'link', 'ignore'] as const;
+export type TraceClientContext = (typeof TRACE_CLIENT_CONTEXTS)[number];
 
 const MIB = 1024 * 1024;
 
@@ -17,10 +22,18 @@ export const controlPlaneConfig = defineEnvConfig(
     STREAM_KEEPALIVE_MS: env
       .int(10_000, 100)
       .describe('While a policy holds a stream (a judge deciding), a keep-alive is sent this often (ms).'),
+    TRACE_CLIENT_CONTEXT: z
+      .enum(TRACE_CLIENT_CONTEXTS)
+      .default('continue')
+      .describe(
+        "A client's `traceparent`: `continue` its trace (its sampling decision too), `link` to it from a new trace " +
+          "(clients cannot join or unsample the gateway's traces), or `ignore` it.",
+      ),
   },
   (e) => ({
     maxResponseBytes: e.MAX_RESPONSE_BYTES,
     maxSseFrameBytes: e.MAX_SSE_FRAME_BYTES,
     keepAliveMs: e.STREAM_KEEPALIVE_MS,
+    traceClientContext: e.TRACE_CLIENT_CONTEXT,
   }),
 );

@@ -235,7 +235,7 @@ export class ControlPlaneService {
       route,
       upstreamFormat,
       credential: call.credential ?? providerCredential(route.provider.apiKey),
-      span: startCallSpan(call, callId, route, upstreamFormat),
+      span: startCallSpan(call, callId, route, upstreamFormat, this.cfg.traceClientContext),
     });
     res.once('close', () => {
       if (!res.writableFinished) ctx.abort(CLIENT_GONE);

@@ -1,6 +1,7 @@
 import {
   context,
   INVALID_SPAN_CONTEXT,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -14,6 +15,7 @@ import { ERROR_MAPPINGS } from '../errors/gateway-error-code';
 import { GatewayException } from '../errors/gateway.exception';
 import type { CallUsage } from '../stream/frame-relay';
 import type { StreamOutcome } from '../stream/stream-pump';
+import type { TraceClientContext } from '../control-plane.config';
 import type { CallEndpoint, IncomingCall } from './call-context';
 
 /** The tracer of calls (OpenTelemetry API: a no-op until a tracer provider is registered). */
@@ -34,18 +36,36 @@ export const UPSTREAM_SPAN = 'warden.upstream';
 export const STREAM_SPAN = 'warden.stream';
 
 /**
- * Starts a call's SERVER span, continuing the client's W3C trace when it sent a `traceparent`. Attributes are only
- * built when the span records, so a call costs one no-op span when tracing is off.
+ * Starts a call's SERVER span. A client's W3C `traceparent` is continued (`continue`: the span joins its trace and
+ * follows its sampling decision), linked to from a new trace (`link`), or ignored. Attributes are only built when
+ * the span records, so a call costs one no-op span when tracing is off.
  */
 export function startCallSpan(
   call: IncomingCall,
   callId: string,
   route: ResolvedRoute,
   upstreamFormat: WireFormat,
+  clientContext: TraceClientContext = 'continue',
 ): Span {
-  const parent =
-    call.headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, call.headers);
-  const span = TRACER.startSpan(CALL_SPAN, { kind: SpanKind.SERVER }, parent);
+  const client =
+    call.headers.traceparent === undefined || clientContext === 'ignore'
+      ? undefined
+      : propagation.extract(ROOT_CONTEXT, call.headers);
+  const clientSpan = client === undefined ? undefined : trace.getSpanContext(client);
+  const span =
+    client !== undefined && clientContext === 'continue'
+      ? TRACER.startSpan(CALL_SPAN, { kind: SpanKind.SERVER }, client)
+      : TRACER.startSpan(
+          CALL_SPAN,
+          {
+            kind: SpanKind.SERVER,
+            root: true,
+            ...(clientSpan !== undefined && isSpanContextValid(clientSpan)
+              ? { links: [{ context: clientSpan }] }
+              : {}),
+          },
+          ROOT_CONTEXT,
+        );
   if (span.isRecording()) {
     span.setAttributes({
       'http.request.method': 'POST',
