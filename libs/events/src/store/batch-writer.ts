@@ -78,18 +78,19 @@ export class BatchWriter {
   private async addToSessions(em: EntityManager, deltas: Map<string, SessionDelta>): Promise<void> {
     if (deltas.size === 0) return;
     const postgres = isPostgres(em);
-    const existing = await this.lockSessions(em, [...deltas.keys()]);
+    // In id order, locked and inserted alike: two replicas adding the same new sessions wait, never deadlock.
+    const ids = [...deltas.keys()].sort();
+    const existing = await this.lockSessions(em, ids);
     // Sessions new in this batch are inserted with their final values: one statement for all of them. On PostgreSQL
     // another replica may insert the same session meanwhile: those rows come back as conflicts and are merged below.
     const fresh: SessionRow[] = [];
-    for (const [id, delta] of deltas) {
-      if (!existing.has(id))
+    for (const id of ids) {
+      const delta = deltas.get(id);
+      if (delta !== undefined && !existing.has(id))
         fresh.push(
           mergeSession({ id, firstAt: delta.firstAt, lastAt: delta.lastAt, callCount: 0, models: [] }, delta),
         );
     }
-    // In id order, as the locks are taken: two replicas inserting the same new sessions wait, never deadlock.
-    fresh.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const conflicted: string[] = [];
     for (const rows of chunks(fresh, SESSION_INSERT_CHUNK)) {
       const insert = em
