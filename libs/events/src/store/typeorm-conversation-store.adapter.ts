@@ -172,9 +172,9 @@ export class TypeOrmConversationStore
    */
   private packedForThread(items: readonly StoreItem[]): PackedStoreEvent[] {
     const out: PackedStoreEvent[] = [];
-    for (const item of items) {
+    for (const item of storableItems(items)) {
       if (item instanceof PackedStoreEvent) out.push(item);
-      else if (!(item instanceof PackedEvent) && isStorableEvent(item)) {
+      else {
         try {
           out.push(packEvent(item));
         } catch (error) {
@@ -417,12 +417,17 @@ function pageSize(limit: number): number {
   return Number.isFinite(limit) ? Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(limit))) : MAX_PAGE_SIZE;
 }
 
+/** What this store can write of a batch: the events it packed, and the events as published that belong to a call. */
+function storableItems(items: readonly StoreItem[]): Array<PackedStoreEvent | StorableEvent> {
+  return items.filter(
+    (item): item is PackedStoreEvent | StorableEvent =>
+      item instanceof PackedStoreEvent || (!(item instanceof PackedEvent) && isStorableEvent(item)),
+  );
+}
+
 /** The storable events of a batch, for a write on this thread (a packed one is read back). */
 function unpacked(items: readonly StoreItem[]): StorableEvent[] {
-  const out: StorableEvent[] = [];
-  for (const item of items) {
-    if (item instanceof PackedStoreEvent) out.push(...decodeBatch(batchOf([item])));
-    else if (!(item instanceof PackedEvent) && isStorableEvent(item)) out.push(item);
-  }
-  return out;
+  return storableItems(items).flatMap((item) =>
+    item instanceof PackedStoreEvent ? decodeBatch(batchOf([item])) : [item],
+  );
 }
