@@ -51,21 +51,14 @@ export function startCallSpan(
     call.headers.traceparent === undefined || clientContext === 'ignore'
       ? undefined
       : propagation.extract(ROOT_CONTEXT, call.headers);
-  const clientSpan = client === undefined ? undefined : trace.getSpanContext(client);
-  const span =
-    client !== undefined && clientContext === 'continue'
-      ? TRACER.startSpan(CALL_SPAN, { kind: SpanKind.SERVER }, client)
-      : TRACER.startSpan(
-          CALL_SPAN,
-          {
-            kind: SpanKind.SERVER,
-            root: true,
-            ...(clientSpan !== undefined && isSpanContextValid(clientSpan)
-              ? { links: [{ context: clientSpan }] }
-              : {}),
-          },
-          ROOT_CONTEXT,
-        );
+  let span: Span;
+  if (client !== undefined && clientContext === 'continue') {
+    span = TRACER.startSpan(CALL_SPAN, { kind: SpanKind.SERVER }, client);
+  } else {
+    const linked = client === undefined ? undefined : trace.getSpanContext(client);
+    const links = linked !== undefined && isSpanContextValid(linked) ? [{ context: linked }] : [];
+    span = TRACER.startSpan(CALL_SPAN, { kind: SpanKind.SERVER, links }, ROOT_CONTEXT);
+  }
   if (span.isRecording()) {
     span.setAttributes({
       'http.request.method': 'POST',
