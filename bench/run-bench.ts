@@ -3,14 +3,16 @@
  * several gateway configurations (variants). Mock and gateway run as separate processes (as in production); the
  * load generator (and the OTLP sink of the tracing variant) is this process.
  *
- * Per variant: a fresh gateway; 1-connection latency of a small non-streaming call and of a 50-word stream's first
- * byte, in three rounds alternating with the same measure on the mock alone (so a noisy machine hits both alike); throughput
+ * Per variant: a fresh gateway; its cold start (the first calls it serves, one at a time); a warm-up (JIT-compiled
+ * code, as in a gateway that has been serving for a while); 1-connection latency of a small non-streaming call and
+ * of a 50-word stream's first byte, in three rounds alternating with the same measure on the mock alone (so a noisy machine hits both alike); throughput
  * at 1/16/64 connections against the mock's own throughput, measured before the first variant and after the last
  * (the mean of both is the baseline). Writes bench/results/latest.json and bench/results/latest.md. The first
  * "variant", `pipe`, is not the gateway but a bare byte-forwarding proxy measured the same way: the reference point.
  *
- * Environment: BENCH_LATENCY_REQUESTS, BENCH_STREAM_REQUESTS, BENCH_THROUGHPUT_SECONDS, BENCH_VARIANTS (comma-separated
- * names, default all), BENCH_REDIS_URL (default redis://127.0.0.1:6379/14).
+ * Environment: BENCH_LATENCY_REQUESTS, BENCH_STREAM_REQUESTS, BENCH_THROUGHPUT_SECONDS, BENCH_COLD_REQUESTS,
+ * BENCH_WARMUP_CALLS, BENCH_VARIANTS (comma-separated names, default all), BENCH_REDIS_URL (default
+ * redis://127.0.0.1:6379/14).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -33,7 +35,17 @@ const THROUGHPUT_SECONDS = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 2);
 const THROUGHPUT_WARMUP_MS = 500;
 /** Alternating mock/gateway rounds of each throughput measure; the round with the median ratio is reported. */
 const THROUGHPUT_ROUNDS = 3;
+/** Calls on the connection of each latency round before its samples (connection and mock/gateway pair warm). */
 const WARMUP_REQUESTS = 300;
+/** Sequential non-streaming calls measured first on each fresh gateway: its cold start. */
+const COLD_REQUESTS = Number(process.env.BENCH_COLD_REQUESTS ?? 1000);
+/**
+ * Calls (non-streaming and streaming, alternately, at {@link WARMUP_CONNECTIONS} connections) each gateway serves after
+ * its cold start and before anything else is measured: V8 compiles a fresh process's hot code over its first few
+ * thousand calls, in a background thread that competes for the 2 cores, and a gateway serves far more than that.
+ */
+const WARMUP_CALLS = Number(process.env.BENCH_WARMUP_CALLS ?? 5000);
+const WARMUP_CONNECTIONS = 16;
 const CONCURRENCY = [1, 16, 64];
 const STREAM_WORDS = 50;
 const READY_TIMEOUT_MS = 20_000;
@@ -152,6 +164,8 @@ interface VariantResult {
   nonStreaming: { direct: Stats; gateway: Stats };
   streaming: { direct: Stats; gateway: Stats };
   added: { meanUs: number; p50Us: number; p99Us: number; ttftMeanUs: number; ttftP99Us: number };
+  /** The first {@link COLD_REQUESTS} calls of the fresh gateway, against the mock's (warm) samples of this variant. */
+  cold: { gateway: Stats; addedMeanUs: number; addedP99Us: number };
   /** Per connection count: the round whose gateway/mock ratio is the median (its req/s), and every round's ratio. */
   throughput: Array<{
     connections: number;
@@ -284,6 +298,32 @@ async function sequential(
     into.total.push(r.totalMs);
     into.first.push(r.firstMs);
   }
+  await pool.close();
+}
+
+/** The first {@link COLD_REQUESTS} non-streaming calls of a fresh gateway, one at a time, without warm-up. */
+async function coldStart(origin: string): Promise<Stats> {
+  const pool = new Pool(origin, { connections: 1 });
+  const samples: number[] = [];
+  for (let i = 0; i < COLD_REQUESTS; i++)
+    samples.push((await call(pool, '/v1/chat/completions', SMALL_BODY)).totalMs);
+  await pool.close();
+  return stats(samples);
+}
+
+/** {@link WARMUP_CALLS} calls, non-streaming and streaming alternately, at {@link WARMUP_CONNECTIONS} connections. */
+async function warmUp(origin: string): Promise<void> {
+  const pool = new Pool(origin, { connections: WARMUP_CONNECTIONS, pipelining: 1 });
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < WARMUP_CALLS) {
+      const streamed = next++ % 2 === 1;
+      await (streamed
+        ? call(pool, '/v1/messages', STREAM_BODY)
+        : call(pool, '/v1/chat/completions', SMALL_BODY));
+    }
+  };
+  await Promise.all(Array.from({ length: WARMUP_CONNECTIONS }, worker));
   await pool.close();
 }
 
@@ -420,6 +460,8 @@ async function runVariant(
   const gwOrigin = `http://127.0.0.1:${gatewayPort}`;
   try {
     await waitReady(`${gwOrigin}/health/live`, gateway);
+    const cold = await coldStart(gwOrigin);
+    await warmUp(gwOrigin);
     // Mock and gateway in alternating rounds, for each measure: both see the same machine load.
     const small = await alternating(
       mockOrigin,
@@ -454,6 +496,11 @@ async function runVariant(
         ttftMeanUs: streamVia.first.meanUs - streamDirect.first.meanUs,
         ttftP99Us: streamVia.first.p99Us - streamDirect.first.p99Us,
       },
+      cold: {
+        gateway: cold,
+        addedMeanUs: cold.meanUs - direct.total.meanUs,
+        addedP99Us: cold.p99Us - direct.total.p99Us,
+      },
       throughput: rows,
       cpuUsPerCall: cpu,
       gatewayMemory: rssMb(gateway.pid),
@@ -487,6 +534,8 @@ function markdown(
     `times in microseconds, "added" = through the gateway minus the mock alone, measured in ${LATENCY_ROUNDS} alternating rounds. Throughput:`,
     `requests/s over ${THROUGHPUT_SECONDS} s after ${THROUGHPUT_WARMUP_MS} ms of warm-up, in ${THROUGHPUT_ROUNDS} rounds alternating with the mock alone;`,
     `the round with the median gateway/mock ratio is shown (the mock's own req/s in those rounds: ${mockRow}).`,
+    `Each gateway serves ${WARMUP_CALLS} calls (half of them streams, ${WARMUP_CONNECTIONS} connections) before these measures,`,
+    'as one that has been running for a while has: its cold start is measured before that, in the last table.',
     '',
     '## Variants',
     '',
@@ -545,6 +594,20 @@ function markdown(
         }`,
     ),
     ...skipped.map((s) => `- **${s.name}**: skipped (${s.reason}).`),
+    '',
+    '## Cold start',
+    '',
+    `The first ${COLD_REQUESTS} calls of each freshly started gateway (small, non-streaming, one at a time, before the`,
+    'warm-up), in microseconds; "added" against the mock alone in the warm measure above. V8 compiles the hot code',
+    "over these calls, on a background thread that competes for the machine's 2 cores.",
+    '',
+    '| variant | mean | p50 | p99 | added mean | added p99 |',
+    '|---|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${us(r.cold.gateway.meanUs)} | ${us(r.cold.gateway.p50Us)} | ${us(r.cold.gateway.p99Us)} | ` +
+        `${us(r.cold.addedMeanUs)} | ${us(r.cold.addedP99Us)} |`,
+    ),
     '',
     `OTLP exports received by the sink during the run: ${otlpExports}.`,
     '',
