@@ -23,6 +23,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { measureRedisBus, type RedisBusResult } from './redis-bus';
+import { gatewayStartArgs } from './start-command';
 
 const ROOT = join(__dirname, '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -82,8 +83,6 @@ interface Variant {
   /** The program measured instead of the gateway (a reference point). */
   script?: string;
 }
-
-const GATEWAY_SCRIPT = 'dist/apps/gateway/src/main.js';
 
 const VARIANTS: Variant[] = [
   {
@@ -207,8 +206,10 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not become ready`);
 }
 
-function start(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, script)], {
+/** Starts `node <args>` in the project's root. */
+function start(args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, args, {
+    cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -448,7 +449,8 @@ async function runVariant(
   removeSqlite(sqlitePath);
   const gatewayPort = await freePort();
   const env = variant.env({ sqlitePath, otlpEndpoint, mockOrigin });
-  const gateway = start(variant.script ?? GATEWAY_SCRIPT, {
+  // The gateway as `npm start` runs it (its runtime flags included).
+  const gateway = start(variant.script === undefined ? gatewayStartArgs(ROOT) : [variant.script], {
     PORT: String(gatewayPort),
     LOG_LEVEL: 'warn',
     UPSTREAM_OPENAI_BASE_URL: `${mockOrigin}/v1`,
@@ -619,7 +621,7 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_VARIANTS?.split(',').map((v) => v.trim());
   const wanted = VARIANTS.filter((v) => only === undefined || only.includes(v.name));
   const mockPort = await freePort();
-  const mock = start('dist/apps/mock-llm/src/main.js', { MOCK_LLM_PORT: String(mockPort) });
+  const mock = start(['dist/apps/mock-llm/src/main.js'], { MOCK_LLM_PORT: String(mockPort) });
   const mockOrigin = `http://127.0.0.1:${mockPort}`;
   const sink = await startOtlpSink();
   mkdirSync(RESULTS, { recursive: true });

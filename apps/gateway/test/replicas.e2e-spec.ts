@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
 import { Client } from 'pg';
+import { gatewayStartArgs } from '../../../bench/start-command';
 import { script } from './support/harness';
 import { freePort, startRedis, stopProcess } from './support/processes';
 import { waitFor } from './support/wait';
@@ -13,13 +14,13 @@ import { waitFor } from './support/wait';
 const ROOT = join(__dirname, '..', '..', '..');
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-/** The compiled app, as deployed (`npm start` runs it; the history is written on a thread of its own there). */
+/** The compiled app, started as `npm start` does (the history is written on a thread of its own there). */
 beforeAll(async () => {
   await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 180_000 });
 }, 240_000);
 
 function startCompiled(env: Record<string, string>, port: number): ChildProcess {
-  return spawn(process.execPath, [join(ROOT, 'dist/apps/gateway/src/main.js')], {
+  return spawn(process.execPath, gatewayStartArgs(ROOT), {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'error', ...env },
