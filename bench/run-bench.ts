@@ -3,12 +3,13 @@
  * several gateway configurations (variants). Mock and gateway run as separate processes (as in production); the
  * load generator (and the OTLP sink of the tracing variant) is this process.
  *
- * Per variant: a fresh gateway; its cold start (the first calls it serves, one at a time); a warm-up (JIT-compiled
- * code, as in a gateway that has been serving for a while); 1-connection latency of a small non-streaming call and
- * of a 50-word stream's first byte, in three rounds alternating with the same measure on the mock alone (so a noisy machine hits both alike); throughput
- * at 1/16/64 connections against the mock's own throughput, measured before the first variant and after the last
- * (the mean of both is the baseline). Writes bench/results/latest.json and bench/results/latest.md. The first
- * "variant", `pipe`, is not the gateway but a bare byte-forwarding proxy measured the same way: the reference point.
+ * Per variant: a fresh gateway, started as `npm start` does; its cold start (the first calls it serves, one at a
+ * time); a warm-up (JIT-compiled code, as in a gateway that has been serving for a while); 1-connection latency of a
+ * small non-streaming call and of a 50-word stream's first byte, in three rounds alternating with the same measure on
+ * the mock alone (so a noisy machine hits both alike); throughput at 1/16/64 connections against the mock's own, in
+ * rounds alternating the same way; the gateway's CPU per call, RSS and dropped events. Writes
+ * bench/results/latest.json and bench/results/latest.md. The first "variant", `pipe`, is not the gateway but a bare
+ * byte-forwarding proxy measured the same way: the reference point.
  *
  * Environment: BENCH_LATENCY_REQUESTS, BENCH_STREAM_REQUESTS, BENCH_THROUGHPUT_SECONDS, BENCH_COLD_REQUESTS,
  * BENCH_WARMUP_CALLS, BENCH_VARIANTS (comma-separated names, default all), BENCH_REDIS_URL (default
