@@ -32,5 +32,5 @@ USER node
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/health/live').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# As `npm start` (package.json): a 64 MiB young generation (see docs/deployment.md, Sizing).
+# As `npm start` (package.json): 64 MiB semi-spaces for V8's young generation (see docs/deployment.md, Sizing).
 CMD ["node", "--max-semi-space-size=64", "dist/apps/gateway/src/main.js"]
