@@ -7,6 +7,7 @@ export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgre
 const DATABASE_URL = /^(sqlite:.+|postgres(ql)?:\/\/.+)$/;
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const REDIS_URL = /^rediss?:\/\//;
+const MIB = 1024 * 1024;
 
 /**
  * Reads a `DATABASE_URL`: `sqlite:<path>` (relative to the working directory), `sqlite:///abs/path`,
@@ -68,10 +69,23 @@ export const eventsConfig = defineEnvConfig(
       ),
     EVENT_QUEUE_MAX: env
       .int(10_000, 1)
-      .describe('Events waiting to be written beyond this count are dropped (and counted).'),
+      .describe('Events waiting to be written beyond this count are dropped, oldest first (and counted).'),
+    EVENT_QUEUE_MAX_BYTES: env
+      .int(256 * MIB, 1024)
+      .describe(
+        'Events waiting to be written beyond this much serialized text (requests and responses included; ' +
+          '256 MiB) are dropped, oldest first (and counted).',
+      ),
     EVENT_BATCH_SIZE: env
       .int(4000, 1, 10_000)
       .describe('Largest number of events written in one transaction.'),
+    EVENT_BATCH_MAX_BYTES: env
+      .int(8 * MIB, 1024)
+      .describe(
+        'Most serialized text written in one transaction (8 MiB): a batch that holds this much is written at once, ' +
+          'before it has EVENT_BATCH_SIZE events (agents that resend their whole conversation send requests of ' +
+          'hundreds of kilobytes).',
+      ),
     EVENT_FLUSH_MS: env.int(1000, 1).describe('Queued events are written at least this often (ms).'),
   },
   (e) => ({
@@ -85,7 +99,9 @@ export const eventsConfig = defineEnvConfig(
     retentionDays: e.HISTORY_RETENTION_DAYS,
     redisUrl: e.REDIS_URL,
     queueMax: e.EVENT_QUEUE_MAX,
+    queueMaxBytes: e.EVENT_QUEUE_MAX_BYTES,
     batchSize: e.EVENT_BATCH_SIZE,
+    batchMaxBytes: e.EVENT_BATCH_MAX_BYTES,
     flushMs: e.EVENT_FLUSH_MS,
   }),
 );

@@ -40,7 +40,9 @@ import { ConversationStoreModule } from './store/conversation-store.module';
       useFactory: (bus: EventBus, store: ConversationStore, cfg: EventsConfig) =>
         new TrackedEventPublisher(bus, store, {
           queueMax: cfg.queueMax,
+          queueMaxBytes: cfg.queueMaxBytes,
           batchSize: cfg.batchSize,
+          batchMaxBytes: cfg.batchMaxBytes,
           flushMs: cfg.flushMs,
         }),
     },

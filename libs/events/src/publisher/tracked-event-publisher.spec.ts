@@ -202,6 +202,75 @@ describe('TrackedEventPublisher', () => {
     expect(store.written.map((e) => e.id)).toEqual(['e4', 'e5', 'e6', 'e7']);
   });
 
+  describe('with packed text bounds (batchMaxBytes, queueMaxBytes)', () => {
+    function sized(options: Partial<TrackedEventPublisherOptions>) {
+      const store = new SizingStore();
+      const publisher = new TrackedEventPublisher(new InProcessEventBus(), store, {
+        queueMax: 100,
+        batchSize: 100,
+        flushMs: 250,
+        retryBaseMs: 100,
+        ...options,
+      });
+      return { store, publisher };
+    }
+
+    it('writes a batch as soon as it holds batchMaxBytes, cut at that bound', async () => {
+      const { store, publisher } = sized({ batchMaxBytes: 1000 });
+      for (const bytes of [400, 400, 400, 300, 900, 50]) publisher.publish(event({ bytes }));
+      await settle();
+      // 2,450 characters queued: full batches now, each as large as fits; the rest waits for flushMs.
+      expect(store.ids).toEqual([
+        ['e1', 'e2'],
+        ['e3', 'e4'],
+      ]);
+      await jest.advanceTimersByTimeAsync(250);
+      expect(store.ids).toEqual([
+        ['e1', 'e2'],
+        ['e3', 'e4'],
+        ['e5', 'e6'],
+      ]);
+    });
+
+    it('writes an event larger than batchMaxBytes alone', async () => {
+      const { store, publisher } = sized({ batchMaxBytes: 1000 });
+      for (const bytes of [10, 5000, 10]) publisher.publish(event({ bytes }));
+      await settle();
+      expect(store.ids).toEqual([['e1'], ['e2']]);
+    });
+
+    it('drops the oldest events, counted, while the queued text is over queueMaxBytes', async () => {
+      const { store, publisher } = sized({ queueMaxBytes: 1000 });
+      store.failure = 'reject';
+      for (let i = 0; i < 3; i++) publisher.publish(event({ bytes: 300 }));
+      await settle();
+      await jest.advanceTimersByTimeAsync(250); // the write fails: the batch goes back, still within budget
+      expect(publisher.stats()).toMatchObject({ queued: 3, dropped: 0, storeFailures: 1 });
+      publisher.publish(event({ bytes: 300 }));
+      publisher.publish(event({ bytes: 300 }));
+      await settle();
+      expect(publisher.stats()).toMatchObject({ queued: 3, dropped: 2 });
+      store.failure = 'none';
+      await jest.advanceTimersByTimeAsync(250);
+      expect(store.ids.flat()).toEqual(['e3', 'e4', 'e5']);
+      expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 2 });
+    });
+
+    it('does not count the text of events the count bound evicted', async () => {
+      const { store, publisher } = sized({ queueMax: 3, batchMaxBytes: 1000 });
+      for (let i = 0; i < 3; i++) publisher.publish(event({ bytes: 300 }));
+      await settle();
+      // Two more evict e1 and e2: 900 characters queued, under the batch bound: nothing is written yet.
+      publisher.publish(event({ bytes: 300 }));
+      publisher.publish(event({ bytes: 300 }));
+      await settle();
+      expect(store.attempts).toBe(0);
+      await jest.advanceTimersByTimeAsync(250);
+      expect(store.ids).toEqual([['e3', 'e4', 'e5']]);
+      expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 2 });
+    });
+  });
+
   it('never throws from publish, even when the store throws synchronously', async () => {
     const { store, publisher } = setup({ batchSize: 1 });
     store.failure = 'throw';
@@ -383,11 +452,12 @@ export class MemoryConversationStore extends ConversationStore {
   }
 }
 
-/** What {@link PackingStore} packs an event into: its JSON. */
+/** What {@link PackingStore} packs an event into: its JSON (its size, unless told otherwise). */
 class TextPacked extends PackedEvent {
   constructor(
     readonly id: string,
     readonly json: string,
+    readonly size: number = json.length,
   ) {
     super();
   }
@@ -402,5 +472,18 @@ class PackingStore extends MemoryConversationStore {
     if (event.id === this.refuse) throw new Error('cannot pack this one');
     this.packs += 1;
     return new TextPacked(event.id, JSON.stringify(event));
+  }
+}
+
+/** A store that packs each event into the size its `data.bytes` says (as a large request would be). */
+class SizingStore extends MemoryConversationStore {
+  override pack(event: WardenEvent): StoreItem {
+    const bytes = event.data['bytes'];
+    return new TextPacked(event.id, JSON.stringify(event), typeof bytes === 'number' ? bytes : 0);
+  }
+
+  /** The ids of each batch written. */
+  get ids(): string[][] {
+    return this.batches.map((batch) => batch.map((item) => item.id));
   }
 }

@@ -19,8 +19,18 @@ export const SHUTDOWN_FLUSH_TIMEOUT_MS = 5_000;
 export interface TrackedEventPublisherOptions {
   /** Most events held (waiting for the store); beyond it the oldest are dropped and counted. */
   queueMax: number;
+  /**
+   * Most packed text held (characters, see {@link PackedEvent.size}); beyond it the oldest events are dropped and
+   * counted. Default: no bound but `queueMax`.
+   */
+  queueMaxBytes?: number;
   /** Most events per store write; a full batch is written at once. */
   batchSize: number;
+  /**
+   * Most packed text per store write (characters); a batch that holds this much is written at once, before it has
+   * `batchSize` events. Default: no bound but `batchSize`.
+   */
+  batchMaxBytes?: number;
   /** A partial batch is written this long (ms) after it started filling. */
   flushMs: number;
   /** Bound of one event on the live bus (default {@link DEFAULT_MAX_BUS_EVENT_BYTES}); the store gets it whole. */
@@ -49,7 +59,8 @@ export interface PublisherStats {
  * shutdown). `publish` is O(1): it appends the event to a bounded queue (drop-oldest, counted) and never throws or
  * awaits. Off the call's path, on the next turn of the event loop, events are redacted (once) and sent to the
  * live bus, truncated to a bound; they stay queued until the conversation store has written them, in batches of
- * `batchSize` or every `flushMs`. A store failure puts the batch back and retries with backoff; while the database
+ * `batchSize` events or `batchMaxBytes` of packed text (requests of hundreds of kilobytes fill the second first),
+ * or every `flushMs`. A store failure puts the batch back and retries with backoff; while the database
  * is down the live view keeps working and the queue bounds memory. Shutdown flushes with a deadline. A disabled
  * store (HISTORY_ENABLED=false) gets nothing: events are dropped from the queue as soon as the bus has them.
  *
@@ -63,6 +74,8 @@ export class TrackedEventPublisher
   /** Events as published (from `prepared` on), then as the store packed them (before `prepared`). */
   private readonly queue: BoundedQueue<StoreItem>;
   private readonly batchSize: number;
+  private readonly batchMaxBytes: number;
+  private readonly queueMaxBytes: number;
   private readonly flushMs: number;
   private readonly maxBusEventBytes: number;
   private readonly retryBaseMs: number;
@@ -70,6 +83,8 @@ export class TrackedEventPublisher
   private readonly shutdownTimeoutMs: number;
   /** How many events at the front of the queue are redacted and sent to the bus; the rest are raw as published. */
   private prepared = 0;
+  /** The packed text of those `prepared` events (characters; an event the store did not pack counts 0). */
+  private preparedBytes = 0;
   /** Events taken out of the queue by the store write in progress. */
   private inflight = 0;
   private dropped = 0;
@@ -97,6 +112,9 @@ export class TrackedEventPublisher
     super();
     this.queue = new BoundedQueue(options.queueMax);
     this.batchSize = Math.max(1, options.batchSize);
+    this.queueMaxBytes = options.queueMaxBytes ?? Number.POSITIVE_INFINITY;
+    // A batch never waits for more text than the queue may hold.
+    this.batchMaxBytes = Math.min(options.batchMaxBytes ?? Number.POSITIVE_INFINITY, this.queueMaxBytes);
     this.flushMs = options.flushMs;
     this.maxBusEventBytes = options.maxBusEventBytes ?? DEFAULT_MAX_BUS_EVENT_BYTES;
     this.retryBaseMs = options.retryBaseMs ?? STORE_RETRY_BASE_MS;
@@ -110,9 +128,14 @@ export class TrackedEventPublisher
         this.dropped += 1;
         return;
       }
+      // When full, the queue evicts its oldest item: a prepared one, if any.
+      const oldest = this.queue.size === this.queue.capacity ? this.queue.at(0) : undefined;
       if (this.queue.push(event)) {
         this.dropped += 1;
-        if (this.prepared > 0) this.prepared -= 1;
+        if (this.prepared > 0) {
+          this.prepared -= 1;
+          this.preparedBytes -= sizeOf(oldest);
+        }
       }
       this.immediate ??= setImmediate(() => {
         this.immediate = undefined;
@@ -224,10 +247,13 @@ export class TrackedEventPublisher
         continue;
       }
       const safe = redactOrStandIn(raw);
-      this.queue.set(this.prepared, this.packForStore(safe));
+      const item = this.packForStore(safe);
+      this.queue.set(this.prepared, item);
       this.prepared += 1;
+      this.preparedBytes += sizeOf(item);
       fresh.push(inProcess ? safe : this.boundForBus(safe));
     }
+    this.trimToBudget();
     if (fresh.length === 0) return;
     // The in-process bus only schedules delivery and cannot fail: no send queue needed.
     if (inProcess) this.bus.publish(fresh).catch(() => (this.busFailures += fresh.length));
@@ -284,13 +310,14 @@ export class TrackedEventPublisher
       // History is off (HISTORY_ENABLED=false): the bus has the events, nothing is kept for a store.
       this.queue.shift(this.prepared);
       this.prepared = 0;
+      this.preparedBytes = 0;
       return;
     }
     if (this.closed || this.storing || this.prepared === 0) return;
     const backoff = this.retryAt - Date.now();
     if (backoff > 0) {
       this.arm(backoff);
-    } else if (this.prepared >= this.batchSize) {
+    } else if (this.batchFull()) {
       this.disarm();
       void this.drainStore(false);
     } else if (this.timer === undefined) {
@@ -330,10 +357,11 @@ export class TrackedEventPublisher
   /** Writes the prepared events: one batch, then more while full batches wait (all of them when `all`). */
   private async writeBatches(all: boolean): Promise<void> {
     let first = true;
-    while (this.prepared > 0 && (all || first || this.prepared >= this.batchSize)) {
+    while (this.prepared > 0 && (all || first || this.batchFull())) {
       first = false;
-      const batch = this.queue.shift(Math.min(this.batchSize, this.prepared));
+      const batch = this.queue.shift(this.nextBatchLength());
       this.prepared -= batch.length;
+      this.preparedBytes -= sizeOfAll(batch);
       this.inflight = batch.length;
       try {
         await this.store.writeEvents(batch);
@@ -351,12 +379,41 @@ export class TrackedEventPublisher
     }
   }
 
+  /** Whether the prepared events make a full batch: `batchSize` events, or `batchMaxBytes` of packed text. */
+  private batchFull(): boolean {
+    return this.prepared >= this.batchSize || this.preparedBytes >= this.batchMaxBytes;
+  }
+
+  /** How many prepared events the next batch takes: up to `batchSize`, and `batchMaxBytes` (at least one). */
+  private nextBatchLength(): number {
+    let length = 0;
+    let bytes = 0;
+    while (length < this.prepared && length < this.batchSize) {
+      const size = sizeOf(this.queue.at(length));
+      if (length > 0 && bytes + size > this.batchMaxBytes) break;
+      bytes += size;
+      length += 1;
+    }
+    return length;
+  }
+
+  /** Drops the oldest prepared events, counted, while their packed text is over `queueMaxBytes` (keeps the newest). */
+  private trimToBudget(): void {
+    while (this.preparedBytes > this.queueMaxBytes && this.prepared > 1) {
+      this.preparedBytes -= sizeOfAll(this.queue.shift(1));
+      this.prepared -= 1;
+      this.dropped += 1;
+    }
+  }
+
   private onStoreFailure(batch: StoreItem[], error: unknown): void {
     this.storeFailures += 1;
     this.lastStoreError = redactSecrets(error instanceof Error ? error.message : String(error));
     const lost = this.queue.unshift(batch);
     this.prepared += batch.length - lost;
+    this.preparedBytes += sizeOfAll(batch.slice(lost));
     this.dropped += lost;
+    this.trimToBudget();
     const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(this.failureStreak, 30));
     this.retryAt = Date.now() + delay;
     if (this.failureStreak === 0) {
@@ -366,6 +423,17 @@ export class TrackedEventPublisher
     }
     this.failureStreak += 1;
   }
+}
+
+/** The packed text an item holds (characters); 0 for an event the store did not pack. */
+function sizeOf(item: StoreItem | undefined): number {
+  return item instanceof PackedEvent ? item.size : 0;
+}
+
+function sizeOfAll(items: readonly StoreItem[]): number {
+  let total = 0;
+  for (const item of items) total += sizeOf(item);
+  return total;
 }
 
 /** The redacted copy of `event`, or a stand-in when its data cannot be copied (a throwing getter or `toJSON`). */

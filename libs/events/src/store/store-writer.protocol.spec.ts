@@ -105,13 +105,13 @@ describe('store writer protocol', () => {
     expect(() => decodeBatch({ events, payloads: [...payloads, '{}'] })).toThrow(/2 payloads, 1 referenced/);
   });
 
-  it('cuts a batch into parts of bounded payload text, in order, none empty', () => {
+  it('cuts a batch into parts of bounded text (envelopes and payloads), in order, none empty', () => {
     const packed = fc.array(
-      fc.array(fc.nat({ max: 50 }), { maxLength: 3 }).map(
-        (sizes) =>
+      fc.tuple(fc.nat({ max: 30 }), fc.array(fc.nat({ max: 50 }), { maxLength: 3 })).map(
+        ([envelope, sizes]) =>
           new PackedStoreEvent(
             'e',
-            '{}',
+            `{${' '.repeat(envelope)}}`,
             sizes.map((n) => 'x'.repeat(n)),
           ),
       ),
@@ -122,7 +122,7 @@ describe('store writer protocol', () => {
         const parts = partsOf(events, max);
         expect(parts.flat()).toEqual(events);
         const chars = (list: readonly PackedStoreEvent[]): number =>
-          list.flatMap((e) => e.payloads).reduce((n, p) => n + p.length, 0);
+          list.reduce((n, e) => n + e.envelope.length + e.payloads.reduce((m, p) => m + p.length, 0), 0);
         parts.forEach((part, i) => {
           expect(part.length).toBeGreaterThan(0);
           if (part.length > 1) expect(chars(part)).toBeLessThanOrEqual(max);

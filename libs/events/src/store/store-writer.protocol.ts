@@ -32,6 +32,8 @@ interface WireEvent extends StorableEvent {
  * the batch is written (with requests of hundreds of kilobytes, most of the cost of keeping a history).
  */
 export class PackedStoreEvent extends PackedEvent {
+  readonly size: number;
+
   constructor(
     readonly id: string,
     /** The event as JSON, its payloads replaced (see {@link WriteRequest}). */
@@ -40,6 +42,9 @@ export class PackedStoreEvent extends PackedEvent {
     readonly payloads: readonly string[],
   ) {
     super();
+    let size = envelope.length;
+    for (const payload of payloads) size += payload.length;
+    this.size = size;
   }
 }
 
@@ -87,29 +92,28 @@ export function batchOf(packed: readonly PackedStoreEvent[]): Pick<WriteRequest,
 }
 
 /**
- * Most characters of payload text in one message to the writer thread (and one transaction): a batch of agent
- * requests of hundreds of kilobytes each is written in parts instead of copied whole between threads at once.
+ * Most characters of packed text (envelopes and payloads) in one message to the writer thread (and one transaction):
+ * the publisher's batches are bounded already (EVENT_BATCH_MAX_BYTES, 8 MiB by default); a larger bound there still
+ * never copies more than this between threads at once.
  */
-export const MAX_MESSAGE_PAYLOAD_CHARS = 8 * 1024 * 1024;
+export const MAX_MESSAGE_CHARS = 8 * 1024 * 1024;
 
-/** `packed` in consecutive parts of at most `maxChars` of payload text each (an event larger alone is a part). */
+/** `packed` in consecutive parts of at most `maxChars` of text each (an event larger alone is a part). */
 export function partsOf(
   packed: readonly PackedStoreEvent[],
-  maxChars: number = MAX_MESSAGE_PAYLOAD_CHARS,
+  maxChars: number = MAX_MESSAGE_CHARS,
 ): PackedStoreEvent[][] {
   const parts: PackedStoreEvent[][] = [];
   let part: PackedStoreEvent[] = [];
   let chars = 0;
   for (const event of packed) {
-    let size = 0;
-    for (const payload of event.payloads) size += payload.length;
-    if (part.length > 0 && chars + size > maxChars) {
+    if (part.length > 0 && chars + event.size > maxChars) {
       parts.push(part);
       part = [];
       chars = 0;
     }
     part.push(event);
-    chars += size;
+    chars += event.size;
   }
   if (part.length > 0) parts.push(part);
   return parts;
