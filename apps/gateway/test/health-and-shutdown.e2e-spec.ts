@@ -50,6 +50,9 @@ describe('health probes', () => {
       expect(all.body.checks.events).toMatchObject({
         status: 'up',
         queued: expect.any(Number) as unknown,
+        queuedBytes: expect.any(Number) as unknown,
+        capacity: 10_000,
+        capacityBytes: 256 * 1024 * 1024,
         fill: 0,
       });
       expect(all.body.checks.bus).toMatchObject({ status: 'up', kind: 'in-process' });

@@ -198,6 +198,7 @@ describe('Prometheus metrics (GET /metrics)', () => {
     it('reports the event queue, the features fed by other parts, and the Node runtime', async () => {
       const samples = await scrape(gw);
       expect(findSamples(samples, 'warden_event_queue_depth')).toHaveLength(1);
+      expect(findSamples(samples, 'warden_event_queue_bytes')).toHaveLength(1);
       expect(findSamples(samples, 'warden_events_dropped_total')).toEqual([
         { name: 'warden_events_dropped_total', labels: {}, value: 0 },
       ]);

@@ -99,7 +99,13 @@ describe('WardenMetrics', () => {
   });
 
   it('reads the event queue figures at scrape time', async () => {
-    const stats: PublisherStats = { queued: 4, dropped: 2, storeFailures: 1, busFailures: 0 };
+    const stats: PublisherStats = {
+      queued: 4,
+      queuedBytes: 900,
+      dropped: 2,
+      storeFailures: 1,
+      busFailures: 0,
+    };
     const metrics = new WardenMetrics({
       enabled: true,
       maxModels: 10,
@@ -108,6 +114,7 @@ describe('WardenMetrics', () => {
     });
     let samples = await scrape(metrics);
     expect(sumSamples(samples, 'warden_event_queue_depth')).toBe(4);
+    expect(sumSamples(samples, 'warden_event_queue_bytes')).toBe(900);
     expect(sumSamples(samples, 'warden_events_dropped_total')).toBe(2);
     expect(sumSamples(samples, 'warden_event_store_failures_total')).toBe(1);
     expect(findSamples(samples, 'warden_event_bus_failures_total')).toHaveLength(1);
@@ -128,7 +135,9 @@ describe('WardenMetrics', () => {
     const metrics = new WardenMetrics({
       enabled: false,
       maxModels: 10,
-      sources: { eventStats: () => ({ queued: 1, dropped: 0, storeFailures: 0, busFailures: 0 }) },
+      sources: {
+        eventStats: () => ({ queued: 1, queuedBytes: 0, dropped: 0, storeFailures: 0, busFailures: 0 }),
+      },
     });
     expect(metrics.callObserver).toBe(NOOP_CALL_OBSERVER);
     metrics.rateLimited('/v1/messages');

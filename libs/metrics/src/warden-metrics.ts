@@ -164,6 +164,14 @@ export class WardenMetrics {
         this.set(read().queued);
       },
     });
+    new Gauge({
+      name: 'warden_event_queue_bytes',
+      help: 'Serialized text of the events waiting to be written to the history store (characters).',
+      registers,
+      collect() {
+        this.set(read().queuedBytes);
+      },
+    });
     const counter = (name: string, help: string, value: (stats: PublisherStats) => number) =>
       new CollectedCounter(this.registry, { name, help, labelNames: [] }, () => [
         { labels: {}, value: value(read()) },

@@ -68,13 +68,18 @@ export class GatewayHealthIndicators {
     return status.connected ? session.up(data) : session.degraded(data);
   }
 
-  /** The queue of events waiting for the history: degraded when nearly full (events are about to be dropped). */
+  /**
+   * The queue of events waiting for the history: degraded when nearly full, by count or by text (events are about to
+   * be dropped).
+   */
   eventQueue(): HealthIndicatorResult<'events'> {
     const session = this.health.check('events');
     const stats = this.publisher.stats();
     const capacity = this.eventsCfg.queueMax;
-    const fill = Math.round((stats.queued / capacity) * 1000) / 1000;
-    const data = { ...stats, capacity, fill };
+    const capacityBytes = this.eventsCfg.queueMaxBytes;
+    const ratio = Math.max(stats.queued / capacity, stats.queuedBytes / capacityBytes);
+    const fill = Math.round(ratio * 1000) / 1000;
+    const data = { ...stats, capacity, capacityBytes, fill };
     return fill >= QUEUE_HIGH_WATER ? session.degraded(data) : session.up(data);
   }
 

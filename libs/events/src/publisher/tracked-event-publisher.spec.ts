@@ -88,7 +88,13 @@ describe('TrackedEventPublisher', () => {
       ['e1', 'e2', 'e3'],
       ['e4', 'e5'],
     ]);
-    expect(publisher.stats()).toEqual({ queued: 0, dropped: 0, storeFailures: 0, busFailures: 0 });
+    expect(publisher.stats()).toEqual({
+      queued: 0,
+      queuedBytes: 0,
+      dropped: 0,
+      storeFailures: 0,
+      busFailures: 0,
+    });
   });
 
   it('with history disabled, sends events to the bus only and keeps none queued', async () => {
@@ -249,11 +255,11 @@ describe('TrackedEventPublisher', () => {
       publisher.publish(event({ bytes: 300 }));
       publisher.publish(event({ bytes: 300 }));
       await settle();
-      expect(publisher.stats()).toMatchObject({ queued: 3, dropped: 2 });
+      expect(publisher.stats()).toMatchObject({ queued: 3, queuedBytes: 900, dropped: 2 });
       store.failure = 'none';
       await jest.advanceTimersByTimeAsync(250);
       expect(store.ids.flat()).toEqual(['e3', 'e4', 'e5']);
-      expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 2 });
+      expect(publisher.stats()).toMatchObject({ queued: 0, queuedBytes: 0, dropped: 2 });
     });
 
     it('does not count the text of events the count bound evicted', async () => {
@@ -265,6 +271,7 @@ describe('TrackedEventPublisher', () => {
       publisher.publish(event({ bytes: 300 }));
       await settle();
       expect(store.attempts).toBe(0);
+      expect(publisher.stats()).toMatchObject({ queued: 3, queuedBytes: 900 });
       await jest.advanceTimersByTimeAsync(250);
       expect(store.ids).toEqual([['e3', 'e4', 'e5']]);
       expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 2 });

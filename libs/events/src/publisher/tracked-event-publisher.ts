@@ -44,6 +44,8 @@ export interface TrackedEventPublisherOptions {
 export interface PublisherStats {
   /** Events not yet written to the store (queued or being written). */
   queued: number;
+  /** Their packed text (characters; an event the store did not pack, or not yet, counts 0). */
+  queuedBytes: number;
   /** Events given up for the history: queue overflow, or still queued when the shutdown flush ran out of time. */
   dropped: number;
   /** Failed store writes (each is retried). */
@@ -85,8 +87,9 @@ export class TrackedEventPublisher
   private prepared = 0;
   /** The packed text of those `prepared` events (characters; an event the store did not pack counts 0). */
   private preparedBytes = 0;
-  /** Events taken out of the queue by the store write in progress. */
+  /** Events taken out of the queue by the store write in progress, and their packed text. */
   private inflight = 0;
+  private inflightBytes = 0;
   private dropped = 0;
   private storeFailures = 0;
   private busFailures = 0;
@@ -156,6 +159,7 @@ export class TrackedEventPublisher
   stats(): PublisherStats {
     const stats: PublisherStats = {
       queued: this.queue.size + this.inflight,
+      queuedBytes: this.preparedBytes + this.inflightBytes,
       dropped: this.dropped,
       storeFailures: this.storeFailures,
       busFailures: this.busFailures,
@@ -360,9 +364,11 @@ export class TrackedEventPublisher
     while (this.prepared > 0 && (all || first || this.batchFull())) {
       first = false;
       const batch = this.queue.shift(this.nextBatchLength());
+      const bytes = sizeOfAll(batch);
       this.prepared -= batch.length;
-      this.preparedBytes -= sizeOfAll(batch);
+      this.preparedBytes -= bytes;
       this.inflight = batch.length;
+      this.inflightBytes = bytes;
       try {
         await this.store.writeEvents(batch);
       } catch (error) {
@@ -370,6 +376,7 @@ export class TrackedEventPublisher
         return;
       } finally {
         this.inflight = 0;
+        this.inflightBytes = 0;
       }
       if (this.failureStreak > 0) {
         this.logger.log(`history store reachable again; ${this.queue.size} events still queued`);
