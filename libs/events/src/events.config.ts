@@ -73,8 +73,9 @@ export const eventsConfig = defineEnvConfig(
     EVENT_QUEUE_MAX_BYTES: env
       .int(256 * MIB, 1024)
       .describe(
-        'Events waiting to be written beyond this much serialized text (requests and responses included; ' +
-          '256 MiB) are dropped, oldest first (and counted).',
+        'Events waiting to be written (the batch being written included) beyond this much serialized text ' +
+          '(requests and responses included, counted in characters; 256 MiB) are dropped, oldest first (and ' +
+          'counted). Applies where events are serialized for the writer thread (a SQLite file, PostgreSQL).',
       ),
     EVENT_BATCH_SIZE: env
       .int(4000, 1, 10_000)
@@ -82,9 +83,10 @@ export const eventsConfig = defineEnvConfig(
     EVENT_BATCH_MAX_BYTES: env
       .int(8 * MIB, 1024)
       .describe(
-        'Most serialized text written in one transaction (8 MiB): a batch that holds this much is written at once, ' +
-          'before it has EVENT_BATCH_SIZE events (agents that resend their whole conversation send requests of ' +
-          'hundreds of kilobytes).',
+        'Most serialized text written in one transaction (characters; 8 MiB, and at most half of ' +
+          'EVENT_QUEUE_MAX_BYTES): a batch that holds this much is written at once, before it has ' +
+          'EVENT_BATCH_SIZE events (agents that resend their whole conversation send requests of hundreds of ' +
+          'kilobytes).',
       ),
     EVENT_FLUSH_MS: env.int(1000, 1).describe('Queued events are written at least this often (ms).'),
   },

@@ -246,20 +246,62 @@ describe('TrackedEventPublisher', () => {
     });
 
     it('drops the oldest events, counted, while the queued text is over queueMaxBytes', async () => {
-      const { store, publisher } = sized({ queueMaxBytes: 1000 });
+      // Batches of at most half the queue's bound (500): the store is sent each as soon as it is full.
+      const { store, publisher } = sized({ queueMaxBytes: 1000, retryBaseMs: 1000 });
       store.failure = 'reject';
       for (let i = 0; i < 3; i++) publisher.publish(event({ bytes: 300 }));
       await settle();
-      await jest.advanceTimersByTimeAsync(250); // the write fails: the batch goes back, still within budget
-      expect(publisher.stats()).toMatchObject({ queued: 3, dropped: 0, storeFailures: 1 });
+      expect(publisher.stats()).toMatchObject({ queued: 3, queuedBytes: 900, dropped: 0, storeFailures: 1 });
       publisher.publish(event({ bytes: 300 }));
       publisher.publish(event({ bytes: 300 }));
       await settle();
       expect(publisher.stats()).toMatchObject({ queued: 3, queuedBytes: 900, dropped: 2 });
       store.failure = 'none';
-      await jest.advanceTimersByTimeAsync(250);
+      await jest.advanceTimersByTimeAsync(1250);
       expect(store.ids.flat()).toEqual(['e3', 'e4', 'e5']);
       expect(publisher.stats()).toMatchObject({ queued: 0, queuedBytes: 0, dropped: 2 });
+    });
+
+    it('drops nothing while the store keeps up, even with a queue bound below the batch bound', async () => {
+      const { store, publisher } = sized({ queueMaxBytes: 1000, batchMaxBytes: 8000, flushMs: 1000 });
+      for (let i = 0; i < 5; i++) {
+        publisher.publish(event({ bytes: 600 }));
+        await settle();
+      }
+      expect(store.ids).toEqual([['e1'], ['e2'], ['e3'], ['e4'], ['e5']]);
+      expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 0 });
+    });
+
+    it('counts the batch being written against the queue bound', async () => {
+      const { store, publisher } = sized({ queueMaxBytes: 1000 });
+      const done = store.holdNextWrite();
+      publisher.publish(event({ bytes: 600 }));
+      await settle();
+      publisher.publish(event({ bytes: 300 }));
+      await settle();
+      expect(publisher.stats()).toMatchObject({ queued: 2, queuedBytes: 900, dropped: 0 });
+      // 1,200 with the batch in flight: the oldest waiting event goes.
+      publisher.publish(event({ bytes: 300 }));
+      await settle();
+      expect(publisher.stats()).toMatchObject({ queued: 2, queuedBytes: 900, dropped: 1 });
+      done(true);
+      await jest.advanceTimersByTimeAsync(250);
+      expect(store.ids.flat()).toEqual(['e1', 'e3']);
+    });
+
+    it('counts the text of a failed batch put back, less what the count bound dropped of it', async () => {
+      const { store, publisher } = sized({ queueMax: 3, batchSize: 2, retryBaseMs: 1000 });
+      const done = store.holdNextWrite();
+      publisher.publish(event({ bytes: 100 }));
+      publisher.publish(event({ bytes: 200 }));
+      await settle();
+      publisher.publish(event({ bytes: 400 }));
+      publisher.publish(event({ bytes: 800 }));
+      await settle();
+      // e1 and e2 fail: only one fits back in the queue of three (e1, the oldest, is dropped).
+      done(false);
+      await settle();
+      expect(publisher.stats()).toMatchObject({ queued: 3, queuedBytes: 1400, dropped: 1 });
     });
 
     it('does not count the text of events the count bound evicted', async () => {
@@ -484,9 +526,28 @@ class PackingStore extends MemoryConversationStore {
 
 /** A store that packs each event into the size its `data.bytes` says (as a large request would be). */
 class SizingStore extends MemoryConversationStore {
+  /** When set, the next write waits for it: true writes the batch, false fails. */
+  private gate: Promise<boolean> | undefined;
+
   override pack(event: WardenEvent): StoreItem {
     const bytes = event.data['bytes'];
     return new TextPacked(event.id, JSON.stringify(event), typeof bytes === 'number' ? bytes : 0);
+  }
+
+  /** Holds the next write until the returned function says how it ends. */
+  holdNextWrite(): (ok: boolean) => void {
+    let done: (ok: boolean) => void = () => undefined;
+    this.gate = new Promise<boolean>((resolve) => (done = resolve));
+    return done;
+  }
+
+  override async writeEvents(events: readonly StoreItem[]): Promise<void> {
+    const gate = this.gate;
+    if (gate === undefined) return super.writeEvents(events);
+    this.gate = undefined;
+    this.attempts += 1;
+    if (!(await gate)) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    this.batches.push([...events]);
   }
 
   /** The ids of each batch written. */

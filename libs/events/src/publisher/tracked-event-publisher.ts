@@ -20,8 +20,8 @@ export interface TrackedEventPublisherOptions {
   /** Most events held (waiting for the store); beyond it the oldest are dropped and counted. */
   queueMax: number;
   /**
-   * Most packed text held (characters, see {@link PackedEvent.size}); beyond it the oldest events are dropped and
-   * counted. Default: no bound but `queueMax`.
+   * Most packed text held, the batch being written included (characters, see {@link PackedEvent.size}); beyond it
+   * the oldest events are dropped and counted. Default: no bound but `queueMax`.
    */
   queueMaxBytes?: number;
   /** Most events per store write; a full batch is written at once. */
@@ -116,8 +116,9 @@ export class TrackedEventPublisher
     this.queue = new BoundedQueue(options.queueMax);
     this.batchSize = Math.max(1, options.batchSize);
     this.queueMaxBytes = options.queueMaxBytes ?? Number.POSITIVE_INFINITY;
-    // A batch never waits for more text than the queue may hold.
-    this.batchMaxBytes = Math.min(options.batchMaxBytes ?? Number.POSITIVE_INFINITY, this.queueMaxBytes);
+    // At most half the queue's bound: while one batch is written the next can fill, and a store that keeps up is
+    // always sent a batch before the queue has to drop anything.
+    this.batchMaxBytes = Math.min(options.batchMaxBytes ?? Number.POSITIVE_INFINITY, this.queueMaxBytes / 2);
     this.flushMs = options.flushMs;
     this.maxBusEventBytes = options.maxBusEventBytes ?? DEFAULT_MAX_BUS_EVENT_BYTES;
     this.retryBaseMs = options.retryBaseMs ?? STORE_RETRY_BASE_MS;
@@ -248,6 +249,7 @@ export class TrackedEventPublisher
         // Not expected here (a failed batch goes back in front of `prepared`); either way a packed item was made by
         // the store from an event redacted and sent to the bus already: there is nothing left to do for it.
         this.prepared += 1;
+        this.preparedBytes += raw.size;
         continue;
       }
       const safe = redactOrStandIn(raw);
@@ -404,9 +406,12 @@ export class TrackedEventPublisher
     return length;
   }
 
-  /** Drops the oldest prepared events, counted, while their packed text is over `queueMaxBytes` (keeps the newest). */
+  /**
+   * Drops the oldest prepared events, counted, while the packed text held (the batch being written included) is over
+   * `queueMaxBytes`; keeps the newest event.
+   */
   private trimToBudget(): void {
-    while (this.preparedBytes > this.queueMaxBytes && this.prepared > 1) {
+    while (this.preparedBytes + this.inflightBytes > this.queueMaxBytes && this.prepared > 1) {
       this.preparedBytes -= sizeOfAll(this.queue.shift(1));
       this.prepared -= 1;
       this.dropped += 1;
@@ -420,7 +425,6 @@ export class TrackedEventPublisher
     this.prepared += batch.length - lost;
     this.preparedBytes += sizeOfAll(batch.slice(lost));
     this.dropped += lost;
-    this.trimToBudget();
     const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(this.failureStreak, 30));
     this.retryAt = Date.now() + delay;
     if (this.failureStreak === 0) {
