@@ -33,17 +33,21 @@ class SerialisingBus extends InProcessEventBus {
   }
 }
 
+/** A publisher to `store` on an in-process bus; `options` over small defaults. */
+function publisherTo(
+  store: ConversationStore,
+  options: Partial<TrackedEventPublisherOptions> = {},
+  bus: InProcessEventBus = new InProcessEventBus(),
+): TrackedEventPublisher {
+  return new TrackedEventPublisher(bus, store, { queueMax: 100, batchSize: 3, flushMs: 250, ...options });
+}
+
 function setup(options: Partial<TrackedEventPublisherOptions> = {}, serialising = false) {
   const store = new MemoryConversationStore();
   const bus = serialising ? new SerialisingBus() : new InProcessEventBus();
   const onBus: WardenEvent[] = [];
   bus.subscribe((e) => onBus.push(e));
-  const publisher = new TrackedEventPublisher(bus, store, {
-    queueMax: 100,
-    batchSize: 3,
-    flushMs: 250,
-    ...options,
-  });
+  const publisher = publisherTo(store, options, bus);
   return { store, bus, onBus, publisher };
 }
 
@@ -166,12 +170,7 @@ describe('TrackedEventPublisher', () => {
 
   it('queues what the store packs of each redacted event, and writes that (through an outage too)', async () => {
     const store = new PackingStore();
-    const publisher = new TrackedEventPublisher(new InProcessEventBus(), store, {
-      queueMax: 100,
-      batchSize: 3,
-      flushMs: 250,
-      retryBaseMs: 500,
-    });
+    const publisher = publisherTo(store, { retryBaseMs: 500 });
     store.failure = 'reject';
     store.refuse = 'e2';
     publisher.publish(event({ key: CANARY_KEY }));
@@ -211,14 +210,7 @@ describe('TrackedEventPublisher', () => {
   describe('with packed text bounds (batchMaxBytes, queueMaxBytes)', () => {
     function sized(options: Partial<TrackedEventPublisherOptions>) {
       const store = new SizingStore();
-      const publisher = new TrackedEventPublisher(new InProcessEventBus(), store, {
-        queueMax: 100,
-        batchSize: 100,
-        flushMs: 250,
-        retryBaseMs: 100,
-        ...options,
-      });
-      return { store, publisher };
+      return { store, publisher: publisherTo(store, { batchSize: 100, retryBaseMs: 100, ...options }) };
     }
 
     it('writes a batch as soon as it holds batchMaxBytes, cut at that bound', async () => {
