@@ -47,6 +47,24 @@ const CLIENT_SPAN_ID = '00f067aa0ba902b7';
  * The finished spans of one call: its `warden.call` span (found by call id) and the spans under it (a client SDK
  * may have its own spans around the call in the same trace: the Anthropic SDK does when a provider is registered).
  */
+/**
+ * A non-streaming chat completion through `client` under the client's span (`flags` of its traceparent: 01 sampled,
+ * 00 not), and the span tree of its call.
+ */
+async function tracedChatCall(
+  client: OpenAI,
+  flags: '00' | '01',
+  words: number,
+): Promise<{ call: ReadableSpan; trace: ReadableSpan[] }> {
+  const { response } = await client.chat.completions
+    .create(
+      { model: 'gpt-4o', messages: [{ role: 'user', content: script({ words }) }] },
+      { headers: { traceparent: `00-${CLIENT_TRACE_ID}-${CLIENT_SPAN_ID}-${flags}` } },
+    )
+    .withResponse();
+  return callTree(response.headers.get('x-warden-call-id'));
+}
+
 async function callTree(callId: string | null): Promise<{ call: ReadableSpan; trace: ReadableSpan[] }> {
   expect(callId).toEqual(expect.any(String));
   const call = await waitFor(() =>
@@ -158,13 +176,7 @@ describe('OpenTelemetry span tree (real SDK, in-memory exporter)', () => {
   });
 
   it('continues the client trace on /v1/chat/completions and sends upstream its own traceparent', async () => {
-    const { response } = await openai.chat.completions
-      .create(
-        { model: 'gpt-4o', messages: [{ role: 'user', content: script({ words: 5 }) }] },
-        { headers: { traceparent: `00-${CLIENT_TRACE_ID}-${CLIENT_SPAN_ID}-01` } },
-      )
-      .withResponse();
-    const tree = await callTree(response.headers.get('x-warden-call-id'));
+    const tree = await tracedChatCall(openai, '01', 5);
     expect(tree.call.spanContext().traceId).toBe(CLIENT_TRACE_ID);
     expect(tree.call.parentSpanContext?.spanId).toBe(CLIENT_SPAN_ID);
     const children = expectCallTree(gw, tree, {
@@ -188,13 +200,7 @@ describe('OpenTelemetry span tree (real SDK, in-memory exporter)', () => {
       try {
         const client = new OpenAI({ baseURL: `${own.url}/v1`, apiKey: 'unused-loopback', maxRetries: 0 });
         // Flags 00: the client asks not to be sampled; it cannot switch the gateway's tracing off for its calls.
-        const { response } = await client.chat.completions
-          .create(
-            { model: 'gpt-4o', messages: [{ role: 'user', content: script({ words: 3 }) }] },
-            { headers: { traceparent: `00-${CLIENT_TRACE_ID}-${CLIENT_SPAN_ID}-00` } },
-          )
-          .withResponse();
-        const tree = await callTree(response.headers.get('x-warden-call-id'));
+        const tree = await tracedChatCall(client, '00', 3);
         expect(tree.call.spanContext().traceId).not.toBe(CLIENT_TRACE_ID);
         expect(tree.call.parentSpanContext).toBeUndefined();
         expect(tree.call.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual(
