@@ -156,22 +156,21 @@ export class WardenMetrics {
 
   private eventQueue(read: () => PublisherStats): void {
     const registers = [this.registry];
-    new Gauge({
-      name: 'warden_event_queue_depth',
-      help: 'Events waiting to be written to the history store.',
-      registers,
-      collect() {
-        this.set(read().queued);
-      },
-    });
-    new Gauge({
-      name: 'warden_event_queue_bytes',
-      help: 'Serialized text of the events waiting to be written to the history store (characters).',
-      registers,
-      collect() {
-        this.set(read().queuedBytes);
-      },
-    });
+    const gauge = (name: string, help: string, value: (stats: PublisherStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value(read()));
+        },
+      });
+    gauge('warden_event_queue_depth', 'Events waiting to be written to the history store.', (s) => s.queued);
+    gauge(
+      'warden_event_queue_bytes',
+      'Serialized text of the events waiting to be written to the history store (characters).',
+      (s) => s.queuedBytes,
+    );
     const counter = (name: string, help: string, value: (stats: PublisherStats) => number) =>
       new CollectedCounter(this.registry, { name, help, labelNames: [] }, () => [
         { labels: {}, value: value(read()) },
