@@ -285,16 +285,17 @@ interface Samples {
   first: number[];
 }
 
-/** `n` calls one after the other on one connection (after a warm-up), appended to `into`. */
+/** `n` calls one after the other on one connection (after `warmup` more), appended to `into`. */
 async function sequential(
   origin: string,
   path: string,
   body: string,
   n: number,
   into: Samples,
+  warmup: number = WARMUP_REQUESTS,
 ): Promise<void> {
   const pool = new Pool(origin, { connections: 1 });
-  for (let i = 0; i < Math.min(WARMUP_REQUESTS, n); i++) await call(pool, path, body);
+  for (let i = 0; i < Math.min(warmup, n); i++) await call(pool, path, body);
   for (let i = 0; i < n; i++) {
     const r = await call(pool, path, body);
     into.total.push(r.totalMs);
@@ -305,12 +306,9 @@ async function sequential(
 
 /** The first {@link COLD_REQUESTS} non-streaming calls of a fresh gateway, one at a time, without warm-up. */
 async function coldStart(origin: string): Promise<Stats> {
-  const pool = new Pool(origin, { connections: 1 });
-  const samples: number[] = [];
-  for (let i = 0; i < COLD_REQUESTS; i++)
-    samples.push((await call(pool, '/v1/chat/completions', SMALL_BODY)).totalMs);
-  await pool.close();
-  return stats(samples);
+  const samples: Samples = { total: [], first: [] };
+  await sequential(origin, '/v1/chat/completions', SMALL_BODY, COLD_REQUESTS, samples, 0);
+  return stats(samples.total);
 }
 
 /** {@link WARMUP_CALLS} calls, non-streaming and streaming alternately, at {@link WARMUP_CONNECTIONS} connections. */
