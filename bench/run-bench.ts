@@ -154,6 +154,21 @@ interface Stats {
   p99Us: number;
 }
 
+/** Gateway minus mock alone, in microseconds. */
+interface AddedStats {
+  meanUs: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+function addedOver(direct: Stats, via: Stats): AddedStats {
+  return {
+    meanUs: via.meanUs - direct.meanUs,
+    p50Us: via.p50Us - direct.p50Us,
+    p99Us: via.p99Us - direct.p99Us,
+  };
+}
+
 interface Sequential {
   total: Stats;
   first: Stats;
@@ -165,8 +180,11 @@ interface VariantResult {
   versus: string | null;
   env: Record<string, string>;
   nonStreaming: { direct: Stats; gateway: Stats };
-  streaming: { direct: Stats; gateway: Stats };
+  /** The 50-word stream: its first body byte and the whole stream, on the mock alone and through the gateway. */
+  streaming: { direct: Sequential; gateway: Sequential };
   added: { meanUs: number; p50Us: number; p99Us: number; ttftMeanUs: number; ttftP99Us: number };
+  /** Time the gateway adds to the stream's first byte (ttft) and to the whole stream (total). */
+  addedStream: { ttft: AddedStats; total: AddedStats };
   /** The first {@link COLD_REQUESTS} calls of the fresh gateway, against the mock's (warm) samples of this variant. */
   cold: { gateway: Stats; addedMeanUs: number; addedP99Us: number };
   /** Per connection count: the round whose gateway/mock ratio is the median (its req/s), and every round's ratio. */
@@ -492,13 +510,17 @@ async function runVariant(
         ]),
       ),
       nonStreaming: { direct: direct.total, gateway: via.total },
-      streaming: { direct: streamDirect.first, gateway: streamVia.first },
+      streaming: { direct: streamDirect, gateway: streamVia },
       added: {
         meanUs: via.total.meanUs - direct.total.meanUs,
         p50Us: via.total.p50Us - direct.total.p50Us,
         p99Us: via.total.p99Us - direct.total.p99Us,
         ttftMeanUs: streamVia.first.meanUs - streamDirect.first.meanUs,
         ttftP99Us: streamVia.first.p99Us - streamDirect.first.p99Us,
+      },
+      addedStream: {
+        ttft: addedOver(streamDirect.first, streamVia.first),
+        total: addedOver(streamDirect.total, streamVia.total),
       },
       cold: {
         gateway: cold,
@@ -555,6 +577,21 @@ function markdown(
         `| ${r.name} | ${us(r.cpuUsPerCall)} | ${us(r.added.meanUs)} | ${us(r.added.p50Us)} | ${us(r.added.p99Us)} | ` +
         `${us(r.added.ttftMeanUs)} | ${us(r.added.ttftP99Us)} | ${CONCURRENCY.map(ratio).join(' | ')} | ` +
         `${us(r.gatewayMemory.rssMb)} | ${r.eventsDropped ?? '-'} |`
+      );
+    }),
+    '',
+    '## Streams',
+    '',
+    `The ${STREAM_WORDS}-word Anthropic stream at 1 connection (${STREAM_REQUESTS} calls, in the same alternating rounds): its first`,
+    'body byte (time to first token) and the whole stream, on the mock alone and added by the gateway, in microseconds.',
+    '',
+    '| variant | mock TTFT p50 | added TTFT mean | added TTFT p50 | added TTFT p99 | mock total p50 | added total mean | added total p50 | added total p99 |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => {
+      const { ttft, total } = r.addedStream;
+      return (
+        `| ${r.name} | ${us(r.streaming.direct.first.p50Us)} | ${us(ttft.meanUs)} | ${us(ttft.p50Us)} | ${us(ttft.p99Us)} | ` +
+        `${us(r.streaming.direct.total.p50Us)} | ${us(total.meanUs)} | ${us(total.p50Us)} | ${us(total.p99Us)} |`
       );
     }),
     '',
