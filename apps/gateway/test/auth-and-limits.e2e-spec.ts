@@ -106,6 +106,10 @@ describe('AUTH_MODE passthrough and both', () => {
       expect(lastUpstreamRequest(gw).headers.authorization).toBe('Bearer oauth-token-123');
       const noProxyKey = await post(gw.url, '/v1/messages', body, { 'x-api-key': 'sk-ant-client-own' });
       expect(noProxyKey.status).toBe(401);
+      // The model list is the gateway's own answer: the proxy key is enough, no provider credential is needed.
+      const models = await fetch(`${gw.url}/v1/models`, { headers: { 'x-warden-api-key': PROXY_KEY } });
+      expect(models.status).toBe(200);
+      expect((await fetch(`${gw.url}/v1/models`)).status).toBe(401);
     } finally {
       await gw.close();
     }

@@ -122,6 +122,24 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
       const body = (await res.json()) as { error: { message: string } };
       expect(body.error.message).toBe('slow down');
     });
+
+    it('lists the routable models in the OpenAI shape, and retrieves one', async () => {
+      const models = [];
+      for await (const model of client.models.list()) models.push(model);
+      expect(models.map((m) => m.id)).toEqual(expect.arrayContaining(['gpt-4o', 'mock-small']));
+      for (const model of models) {
+        expect(model).toEqual({
+          id: model.id,
+          object: 'model',
+          created: expect.any(Number) as number,
+          owned_by: expect.any(String) as string,
+        });
+      }
+      const one = await client.models.retrieve('mock-small');
+      expect(one).toMatchObject({ id: 'mock-small', object: 'model', owned_by: 'mock' });
+      const missing = await client.models.retrieve('no-such-model').catch((e: unknown) => e);
+      expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    });
   });
 
   describe('cross format (claude-* on an Anthropic upstream)', () => {

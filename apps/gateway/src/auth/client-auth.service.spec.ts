@@ -174,6 +174,13 @@ describe('ClientAuthService', () => {
     ])('refuses %s with 401', (_name, headers) => {
       expect(rejection(auth, request(headers)).code).toBe(GatewayErrorCode.Authentication);
     });
+
+    it('needs no provider credential on a route that does not call upstream, but still the proxy key', () => {
+      const identity = auth.authenticate(request({ [PROXY_KEY_HEADER]: KEY_A }), { forUpstream: false });
+      expect(identity.keyId).toMatch(/^[0-9a-f]{12}$/);
+      expect(identity.credential).toBeUndefined();
+      expect(() => auth.authenticate(request({}), { forUpstream: false })).toThrow(GatewayException);
+    });
   });
 
   describe('both mode', () => {

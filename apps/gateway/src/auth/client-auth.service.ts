@@ -57,8 +57,12 @@ export class ClientAuthService implements OnModuleInit {
     }
   }
 
-  /** The caller's identity; throws a 401/403 {@link GatewayException} when it may not call. */
-  authenticate(req: IncomingMessage): ClientIdentity {
+  /**
+   * The caller's identity; throws a 401/403 {@link GatewayException} when it may not call. `forUpstream: false` is
+   * for routes the gateway answers itself (the model list): with `AUTH_MODE=passthrough` the caller then needs no
+   * provider key, which would only be forwarded upstream.
+   */
+  authenticate(req: IncomingMessage, { forUpstream = true }: { forUpstream?: boolean } = {}): ClientIdentity {
     if (this.keys.length === 0 && !isLoopback(req)) {
       throw new GatewayException(
         GatewayErrorCode.Permission,
@@ -86,6 +90,7 @@ export class ClientAuthService implements OnModuleInit {
           }
         }
         if (presented === undefined) {
+          if (!forUpstream) return { keyId, credential: undefined };
           throw new GatewayException(GatewayErrorCode.Authentication, 'Missing provider API key');
         }
         return { keyId, credential: presented };

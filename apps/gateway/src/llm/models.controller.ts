@@ -51,7 +51,7 @@ export class ModelsController {
     },
   })
   list(@Req() req: IncomingMessage): Record<string, unknown> {
-    this.auth.authenticate(req);
+    this.auth.authenticate(req, { forUpstream: false });
     const models = this.router.models();
     if (clientFormatOf(req) === 'anthropic') {
       return {
@@ -74,7 +74,7 @@ export class ModelsController {
   })
   @ApiErrorResponse(404, 'No upstream serves this model.', CLIENT_ERROR)
   get(@Req() req: IncomingMessage, @Param('id') id: string): Record<string, unknown> {
-    this.auth.authenticate(req);
+    this.auth.authenticate(req, { forUpstream: false });
     const model = this.router.models().find((m) => m.id === id);
     if (model === undefined) {
       throw new GatewayException(

@@ -71,7 +71,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   /** The client key of a Nest request, if it carries a valid one (admin keys and others count by address). */
   private keyIdOf(req: IncomingMessage): string | undefined {
     try {
-      return this.auth.authenticate(req).keyId;
+      return this.auth.authenticate(req, { forUpstream: false }).keyId;
     } catch {
       return undefined;
     }
