@@ -96,4 +96,37 @@ describe('pumpStream', () => {
     expect(aborted).toBe(true);
     expect(upstream.destroyed).toBe(true);
   });
+
+  it('writes what the frames before a failing one produced, then the error event', async () => {
+    const upstream = new UpstreamBody();
+    const good = [
+      start,
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hello' } },
+    ] as const satisfies readonly AnthropicStreamEvent[];
+    const before = good.map((e) => encodeAnthropicEvent(e)).join('');
+    // One read holds the good frames and a malformed one.
+    upstream.push(Buffer.from(`${before}event: content_block_delta\ndata: {"type":\n\n`));
+    upstream.end();
+    let written = '';
+    const client = new Writable({
+      write(chunk: Buffer, _enc, callback) {
+        written += chunk.toString();
+        callback();
+      },
+    });
+    const outcome = await pumpStream(
+      context(),
+      { status: 200, headers: {}, body: upstream },
+      client as unknown as ServerResponse,
+      new AnthropicPassthroughRelay(),
+      { maxFrameBytes: 1024, firstTokenMs: 10_000, keepAliveMs: 10_000 },
+    );
+    expect(outcome.status).toBe('failed');
+    expect(written.startsWith(before)).toBe(true);
+    const rest = written.slice(before.length);
+    expect(rest).toMatch(/^event: error\ndata: /);
+    expect(rest).toContain('invalid upstream stream');
+    expect(outcome.bytesOut).toBe(Buffer.byteLength(written));
+  });
 });

@@ -71,6 +71,16 @@ export async function pumpStream(
       ),
     );
   }, options.firstTokenMs);
+  // What the frames of one upstream read produced, written once per read; what it holds when a later frame of the
+  // same read fails is valid output, and goes out before the error event.
+  let out = '';
+  /** Writes `out`; false when the client's socket buffer is full. */
+  const flush = (): boolean => {
+    const text = out;
+    out = '';
+    outcome.bytesOut += Buffer.byteLength(text);
+    return res.write(text);
+  };
   try {
     for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
       outcome.bytesIn += chunk.length;
@@ -79,28 +89,21 @@ export async function pumpStream(
         outcome.firstTokenMs = performance.now() - ctx.startedAt;
       }
       if (relay.finished) continue;
-      let out = '';
       for (const frame of decoder.push(chunk)) {
         const text = relay.frame(frame);
         out += isPromise(text) ? await waitFor(text) : text;
         if (relay.finished) break;
       }
-      if (out.length === 0) continue;
-      outcome.bytesOut += Buffer.byteLength(out);
-      if (!res.write(out)) await once(res, 'drain', { signal: ctx.signal });
+      if (out.length > 0 && !flush()) await once(res, 'drain', { signal: ctx.signal });
     }
     if (!relay.finished) {
-      let tail = '';
       for (const frame of decoder.end()) {
         const text = relay.frame(frame);
-        tail += isPromise(text) ? await waitFor(text) : text;
+        out += isPromise(text) ? await waitFor(text) : text;
       }
       const end = relay.end();
-      tail += isPromise(end) ? await waitFor(end) : end;
-      if (tail.length > 0) {
-        outcome.bytesOut += Buffer.byteLength(tail);
-        res.write(tail);
-      }
+      out += isPromise(end) ? await waitFor(end) : end;
+      if (out.length > 0) flush();
     }
   } catch (error) {
     if (res.destroyed || (ctx.aborts.aborted && ctx.aborts.reason === CLIENT_GONE)) {
@@ -111,9 +114,8 @@ export async function pumpStream(
       outcome.status = 'failed';
       outcome.error = message;
       if (!relay.finished) {
-        const failure = relay.fail(kind, message);
-        outcome.bytesOut += Buffer.byteLength(failure);
-        res.write(failure);
+        out += relay.fail(kind, message);
+        flush();
       }
       ctx.abort(cause);
     }
