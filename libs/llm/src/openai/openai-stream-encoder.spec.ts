@@ -96,6 +96,35 @@ describe('OpenAIStreamEncoder', () => {
     ]);
   });
 
+  it('gives a tool call that got no arguments {} at its block stop, which clients parse', () => {
+    const encoder = new OpenAIStreamEncoder({ includeUsage: false });
+    const tool = (index: number, id: string): AnthropicStreamEvent => ({
+      type: 'content_block_start',
+      index,
+      content_block: { type: 'tool_use', id, name: 'now', input: {} },
+    });
+    const events: AnthropicStreamEvent[] = [
+      start(),
+      tool(0, 'toolu_1'),
+      // Anthropic streams a call without parameters as one empty fragment, or none.
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '' } },
+      { type: 'content_block_stop', index: 0 },
+      tool(1, 'toolu_2'),
+      { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{}' } },
+      { type: 'content_block_stop', index: 1 },
+    ];
+    const calls = events
+      .flatMap((ev) => encoder.encode(ev))
+      .flatMap((c) => c.choices.flatMap((choice) => choice.delta.tool_calls ?? []));
+    const argumentsOf = (index: number): string =>
+      calls
+        .filter((c) => c.index === index)
+        .map((c) => c.function?.arguments ?? '')
+        .join('');
+    expect(argumentsOf(0)).toBe('{}');
+    expect(argumentsOf(1)).toBe('{}');
+  });
+
   it('uses the id, model and created options verbatim, keeps a chatcmpl- id, and omits usage unless asked', () => {
     const withOptions = new OpenAIStreamEncoder({
       includeUsage: false,

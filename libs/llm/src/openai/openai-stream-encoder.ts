@@ -54,7 +54,8 @@ const ERROR_TYPES: Readonly<Record<string, { type: string; code: string | null }
  * - text (`text_delta`, or text in a block start) -> content chunks.
  * - `tool_use` block k (0-based count of tool blocks) -> `tool_calls[{ index: k, id, type, function: { name,
  *   arguments: '' } }]`, then each `input_json_delta` as an arguments fragment; a non-empty `input` already in
- *   the block start (a non-streamed tool call) is sent as one fragment.
+ *   the block start (a non-streamed tool call) is sent as one fragment; a call that got no arguments by its
+ *   `content_block_stop` gets `{}` (as OpenAI sends for a function without parameters, and what clients parse).
  * - Dropped, as Chat Completions has no field for them: thinking, signatures, redacted thinking, citations,
  *   server tool blocks and other block types; `ping`; `message_stop`.
  * - `message_delta` -> an empty-delta chunk with the mapped `finish_reason`, then (with `includeUsage`) a
@@ -71,6 +72,8 @@ export class OpenAIStreamEncoder {
   private toolCount = 0;
   private openBlock = NO_BLOCK;
   private openTool = NO_TOOL;
+  /** Whether the open tool call has sent any arguments yet. */
+  private toolArguments = false;
 
   constructor(private readonly options: OpenAIStreamEncoderOptions) {}
 
@@ -84,9 +87,7 @@ export class OpenAIStreamEncoder {
       case 'content_block_delta':
         return this.blockDelta(ev);
       case 'content_block_stop':
-        this.openBlock = NO_BLOCK;
-        this.openTool = NO_TOOL;
-        return [];
+        return this.blockStop();
       case 'message_delta':
         return this.finish(ev);
       case 'error':
@@ -154,10 +155,19 @@ export class OpenAIStreamEncoder {
         null,
       ),
     ];
+    this.toolArguments = false;
     const input = block.input;
     if (isJsonObject(input) && Object.keys(input).length > 0)
       chunks.push(this.argumentsChunk(JSON.stringify(input)));
     return chunks;
+  }
+
+  /** Closes the open block; a tool call that got no arguments gets `{}`, as OpenAI sends for a call without any. */
+  private blockStop(): OpenAIChunk[] {
+    const tool = this.openTool;
+    this.openBlock = NO_BLOCK;
+    this.openTool = NO_TOOL;
+    return tool !== NO_TOOL && !this.toolArguments ? [this.argumentsChunk('{}', tool)] : [];
   }
 
   private blockDelta(ev: ContentBlockDeltaEvent): OpenAIChunk[] {
@@ -198,8 +208,9 @@ export class OpenAIStreamEncoder {
     return chunks;
   }
 
-  private argumentsChunk(fragment: string): OpenAIChunk {
-    return this.chunk({ tool_calls: [{ index: this.openTool, function: { arguments: fragment } }] }, null);
+  private argumentsChunk(fragment: string, tool: number = this.openTool): OpenAIChunk {
+    this.toolArguments = true;
+    return this.chunk({ tool_calls: [{ index: tool, function: { arguments: fragment } }] }, null);
   }
 
   private chunk(delta: OpenAIChunkDelta, finishReason: OpenAIFinishReason | null): OpenAIChunk {
