@@ -12,5 +12,6 @@ export * from './canonical/protocol-violation';
 export * from './canonical/message-assembler';
 export * from './convert/conversion.exception';
 export * from './convert/stop-reason';
+export * from './convert/error-type';
 export * from './convert/request-conversion';
 export * from './convert/response-conversion';

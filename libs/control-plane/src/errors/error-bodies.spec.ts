@@ -1,10 +1,6 @@
 import { convertUpstreamError, errorBody } from './error-bodies';
-import {
-  anthropicTypeForStatus,
-  ERROR_MAPPINGS,
-  GatewayErrorCode,
-  openaiTypeForAnthropic,
-} from './gateway-error-code';
+import { openAIErrorTypeForAnthropic } from '@warden/llm';
+import { anthropicTypeForStatus, ERROR_MAPPINGS, GatewayErrorCode } from './gateway-error-code';
 
 const ALL_CODES = Object.values(GatewayErrorCode);
 
@@ -181,11 +177,11 @@ describe('convertUpstreamError', () => {
   });
 });
 
-describe('openaiTypeForAnthropic', () => {
+describe('openAIErrorTypeForAnthropic', () => {
   it('gives every documented Anthropic type an OpenAI type', () => {
     for (const type of ANTHROPIC_TYPES) {
       expect(['invalid_request_error', 'permission_error', 'rate_limit_error', 'server_error']).toContain(
-        openaiTypeForAnthropic(type).type,
+        openAIErrorTypeForAnthropic(type).type,
       );
     }
   });

@@ -1,10 +1,11 @@
-import { type AnthropicErrorBody, isJsonObject, type OpenAIErrorBody, type WireFormat } from '@warden/llm';
 import {
-  anthropicTypeForStatus,
-  ERROR_MAPPINGS,
-  type GatewayErrorCode,
-  openaiTypeForAnthropic,
-} from './gateway-error-code';
+  type AnthropicErrorBody,
+  isJsonObject,
+  openAIErrorTypeForAnthropic,
+  type OpenAIErrorBody,
+  type WireFormat,
+} from '@warden/llm';
+import { anthropicTypeForStatus, ERROR_MAPPINGS, type GatewayErrorCode } from './gateway-error-code';
 
 /** The error body of `code` in `format`'s shape. */
 export function errorBody(
@@ -43,6 +44,6 @@ export function convertUpstreamError(
   }
   const anthropicType =
     from === 'anthropic' && typeof error.type === 'string' ? error.type : anthropicTypeForStatus(status);
-  const mapped = openaiTypeForAnthropic(anthropicType);
+  const mapped = openAIErrorTypeForAnthropic(anthropicType);
   return { error: { message, type: mapped.type, param: null, code: mapped.code } };
 }

@@ -118,25 +118,3 @@ export function anthropicTypeForStatus(status: number): string {
   if (status >= 500) return 'api_error';
   return 'invalid_request_error';
 }
-
-/** The OpenAI error type for an Anthropic one (used when converting an upstream Anthropic error). */
-export function openaiTypeForAnthropic(type: string): { type: string; code: string | null } {
-  switch (type) {
-    case 'invalid_request_error':
-      return { type: 'invalid_request_error', code: null };
-    case 'authentication_error':
-      return { type: 'invalid_request_error', code: 'invalid_api_key' };
-    case 'permission_error':
-      return { type: 'permission_error', code: null };
-    case 'not_found_error':
-      return { type: 'invalid_request_error', code: 'not_found' };
-    case 'request_too_large':
-      return { type: 'invalid_request_error', code: 'request_too_large' };
-    case 'rate_limit_error':
-      return { type: 'rate_limit_error', code: 'rate_limit_exceeded' };
-    case 'overloaded_error':
-      return { type: 'server_error', code: 'overloaded' };
-    default:
-      return { type: 'server_error', code: null };
-  }
-}

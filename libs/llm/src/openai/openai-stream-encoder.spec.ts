@@ -160,16 +160,13 @@ describe('OpenAIStreamEncoder', () => {
     const map = (type: string): unknown =>
       encoder.encodeError({ type: 'error', error: { type, message: 'm' } }).error;
     expect(map('api_error')).toMatchObject({ type: 'server_error', code: null });
-    expect(map('rate_limit_error')).toMatchObject({
-      type: 'rate_limit_exceeded',
-      code: 'rate_limit_exceeded',
-    });
+    expect(map('rate_limit_error')).toMatchObject({ type: 'rate_limit_error', code: 'rate_limit_exceeded' });
     expect(map('invalid_request_error')).toMatchObject({ type: 'invalid_request_error', code: null });
     expect(map('authentication_error')).toMatchObject({
       type: 'invalid_request_error',
       code: 'invalid_api_key',
     });
-    expect(map('brand_new_error')).toMatchObject({ type: 'brand_new_error', code: null });
+    expect(map('brand_new_error')).toMatchObject({ type: 'server_error', code: null });
   });
 });
 

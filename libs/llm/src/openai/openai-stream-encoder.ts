@@ -10,6 +10,7 @@ import type {
 import { mergeAnthropicUsage } from '../canonical/message-assembler';
 import { ProtocolViolation } from '../canonical/protocol-violation';
 import { anthropicStopToOpenAI, anthropicUsageToOpenAI } from '../convert/stop-reason';
+import { openAIErrorTypeForAnthropic } from '../convert/error-type';
 import { isJsonObject } from '../json';
 import type { OpenAIChunk, OpenAIChunkDelta, OpenAIErrorBody, OpenAIFinishReason } from './openai.types';
 
@@ -32,19 +33,6 @@ const NO_BLOCK = -1;
 const NO_TOOL = -1;
 /** Finish reason sent when the canonical stream has no stop reason. */
 const DEFAULT_FINISH_REASON: OpenAIFinishReason = 'stop';
-
-/** Anthropic error type -> OpenAI error `type` and `code`. */
-const ERROR_TYPES: Readonly<Record<string, { type: string; code: string | null }>> = {
-  invalid_request_error: { type: 'invalid_request_error', code: null },
-  authentication_error: { type: 'invalid_request_error', code: 'invalid_api_key' },
-  permission_error: { type: 'invalid_request_error', code: 'permission_denied' },
-  not_found_error: { type: 'invalid_request_error', code: 'not_found' },
-  request_too_large: { type: 'invalid_request_error', code: 'request_too_large' },
-  rate_limit_error: { type: 'rate_limit_exceeded', code: 'rate_limit_exceeded' },
-  api_error: { type: 'server_error', code: null },
-  overloaded_error: { type: 'server_error', code: 'overloaded' },
-  timeout_error: { type: 'server_error', code: 'timeout' },
-};
 
 /**
  * Encodes the canonical (Anthropic) event stream as OpenAI Chat Completions chunks, one event at a time
@@ -100,12 +88,10 @@ export class OpenAIStreamEncoder {
 
   /**
    * The in-band OpenAI error body for a canonical `error` event (to send as one `data:` frame, then end the
-   * stream): `overloaded_error` -> `server_error`/`overloaded`, `api_error` -> `server_error`,
-   * `rate_limit_error` -> `rate_limit_exceeded`, `invalid_request_error` -> `invalid_request_error`, and so on;
-   * an unknown type is passed through.
+   * stream), with the type and code an upstream HTTP error of that type gets ({@link openAIErrorTypeForAnthropic}).
    */
   encodeError(ev: ErrorEvent): OpenAIErrorBody {
-    const mapped = ERROR_TYPES[ev.error.type] ?? { type: ev.error.type, code: null };
+    const mapped = openAIErrorTypeForAnthropic(ev.error.type);
     return { error: { message: ev.error.message, type: mapped.type, param: null, code: mapped.code } };
   }
 
