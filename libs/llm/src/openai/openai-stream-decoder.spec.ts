@@ -97,12 +97,17 @@ describe('OpenAIStreamDecoder', () => {
     });
   });
 
-  it('handles content and finish_reason in one chunk, refusals as text, and no usage', () => {
+  it('handles content and finish_reason in one chunk, refusals as text blocks of their own, and no usage', () => {
     const { events, message } = run([
       chunk({ role: 'assistant', refusal: 'No.' }),
+      chunk({ refusal: ' Sorry.' }),
       chunk({ content: '!' }, 'content_filter'),
     ]);
-    expect(message.content).toEqual([{ type: 'text', text: 'No.!' }]);
+    // As the non-streaming conversion gives them: content and refusal in separate text blocks.
+    expect(message.content).toEqual([
+      { type: 'text', text: 'No. Sorry.' },
+      { type: 'text', text: '!' },
+    ]);
     expect(message.stop_reason).toBe('refusal');
     expect(events.at(-2)).toEqual({
       type: 'message_delta',

@@ -18,7 +18,8 @@ interface ToolCallState {
   closed: boolean;
 }
 
-type OpenBlock = 'none' | 'text' | 'tool';
+/** The open block: a text block of content, one of refusal text (a block of its own, as when not streamed), a tool. */
+type OpenBlock = 'none' | 'text' | 'refusal' | 'tool';
 
 /** The only choice a Chat Completions stream may carry here (`n > 1` has no Anthropic equivalent). */
 const SUPPORTED_CHOICE_INDEX = 0;
@@ -29,7 +30,8 @@ const SUPPORTED_CHOICE_INDEX = 0;
  *
  * - The first chunk opens the message (`message_start`: the chunk's `id` and `model`, empty content, zero
  *   usage; `created` and `system_fingerprint` kept as extra fields of the message).
- * - `delta.content` and `delta.refusal` become a text block (opened at the first non-empty text).
+ * - `delta.content` becomes a text block (opened at the first non-empty text); `delta.refusal` a text block of its
+ *   own, as the non-streaming conversion gives it.
  * - `delta.tool_calls[i]` become `tool_use` blocks (`id` and `function.name` required in the first delta of an
  *   index; `arguments` fragments become `input_json_delta`s).
  *
@@ -75,8 +77,9 @@ export class OpenAIStreamDecoder {
       }
       const delta = choice.delta;
       if (isJsonObject(delta)) {
-        if (typeof delta.content === 'string' && delta.content !== '') this.text(delta.content, out);
-        if (typeof delta.refusal === 'string' && delta.refusal !== '') this.text(delta.refusal, out);
+        if (typeof delta.content === 'string' && delta.content !== '') this.text(delta.content, 'text', out);
+        if (typeof delta.refusal === 'string' && delta.refusal !== '')
+          this.text(delta.refusal, 'refusal', out);
         const calls = delta.tool_calls;
         if (Array.isArray(calls)) for (const call of calls) this.toolCall(call, out);
       }
@@ -138,13 +141,13 @@ export class OpenAIStreamDecoder {
     if (this.finishSeen) throw new ProtocolViolation('content after finish_reason');
   }
 
-  private text(text: string, out: AnthropicStreamEvent[]): void {
+  private text(text: string, kind: 'text' | 'refusal', out: AnthropicStreamEvent[]): void {
     this.checkNotFinished();
-    if (this.open !== 'text') {
+    if (this.open !== kind) {
       this.closeOpen(out);
       this.flushBuffered(out);
       this.openIndex = this.nextIndex++;
-      this.open = 'text';
+      this.open = kind;
       out.push({
         type: 'content_block_start',
         index: this.openIndex,
