@@ -150,10 +150,10 @@ export class OpenAIStreamEncoder {
 
   /** Closes the open block; a tool call that got no arguments gets `{}`, as OpenAI sends for a call without any. */
   private blockStop(): OpenAIChunk[] {
-    const tool = this.openTool;
+    const chunks = this.openTool !== NO_TOOL && !this.toolArguments ? [this.argumentsChunk('{}')] : [];
     this.openBlock = NO_BLOCK;
     this.openTool = NO_TOOL;
-    return tool !== NO_TOOL && !this.toolArguments ? [this.argumentsChunk('{}', tool)] : [];
+    return chunks;
   }
 
   private blockDelta(ev: ContentBlockDeltaEvent): OpenAIChunk[] {
@@ -194,9 +194,9 @@ export class OpenAIStreamEncoder {
     return chunks;
   }
 
-  private argumentsChunk(fragment: string, tool: number = this.openTool): OpenAIChunk {
+  private argumentsChunk(fragment: string): OpenAIChunk {
     this.toolArguments = true;
-    return this.chunk({ tool_calls: [{ index: tool, function: { arguments: fragment } }] }, null);
+    return this.chunk({ tool_calls: [{ index: this.openTool, function: { arguments: fragment } }] }, null);
   }
 
   private chunk(delta: OpenAIChunkDelta, finishReason: OpenAIFinishReason | null): OpenAIChunk {
