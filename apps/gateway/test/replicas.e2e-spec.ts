@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
 import { startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
 import { Client } from 'pg';
 import { gatewayStartArgs } from '../../../bench/start-command';
@@ -168,6 +169,56 @@ describe('the compiled gateway on its defaults (SQLite history)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The payload columns of a call as the database holds them, once its response is written. */
+  async function storedColumns(id: string): Promise<{ original_request: string; final_request: string }> {
+    const db = new Database(join(dir, 'history.db'), { readonly: true, fileMustExist: true });
+    try {
+      return await waitFor(() => {
+        const row = db
+          .prepare('SELECT original_request, final_request, original_response FROM calls WHERE id = ?')
+          .get(id) as
+          { original_request: string; final_request: string; original_response: string | null } | undefined;
+        return row?.original_response ? row : undefined;
+      });
+    } finally {
+      db.close();
+    }
+  }
+
+  it('stores a large request as parsed, not as received, and a converted one as sent upstream', async () => {
+    // Large enough to travel to the writer thread as the bytes received, indented, with a secret that a duplicate
+    // key overrides: the column holds the request as parsed (JSON.stringify of it), so never the secret.
+    const secret = `sk-ant-api03-${randomBytes(12).toString('hex')}`;
+    const conversation = `${'a long conversation '.repeat(2000)}${script({ words: 3 })}`;
+    const body =
+      `{\n  "model": "claude-test",\n  "max_tokens": 50,\n` +
+      `  "metadata": {"user_id": "${secret}", "user_id": "last-wins"},\n` +
+      `  "messages": [{"role": "user", "content": ${JSON.stringify(conversation)}}]\n}`;
+    const res = await fetch(`${url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    const received = await storedColumns(res.headers.get('x-warden-call-id') ?? '');
+    expect(received.original_request).toBe(JSON.stringify(JSON.parse(body)));
+    expect(received.original_request).not.toContain(secret);
+    // An OpenAI request for an Anthropic model: the converted request is stored as the upstream got it.
+    const converted = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-test', messages: [{ role: 'user', content: conversation }] }),
+    });
+    expect(converted.status).toBe(200);
+    await converted.text();
+    const forwarded = await storedColumns(converted.headers.get('x-warden-call-id') ?? '');
+    expect(forwarded.final_request).toBe(JSON.stringify(mock.requests.at(-1)?.body));
+    const upstreamRequest = JSON.parse(forwarded.final_request) as { model?: unknown; max_tokens?: unknown };
+    expect(upstreamRequest.model).toBe('claude-test');
+    expect(typeof upstreamRequest.max_tokens).toBe('number');
+  });
+
   it('records every call of a burst, each with its events in order', async () => {
     // 120 calls, half of them streamed, publish some 600 events, written by the writer thread in a few batches.
     const ids: string[] = [];
@@ -194,7 +245,9 @@ describe('the compiled gateway on its defaults (SQLite history)', () => {
       const page = (await (await fetch(`${url}/api/calls?limit=200&status=completed`)).json()) as {
         items: Array<{ id: string }>;
       };
-      return page.items.length === ids.length ? page.items : undefined;
+      // Only this burst's calls (another test of this gateway makes calls of its own).
+      const burst = page.items.filter((c) => ids.includes(c.id));
+      return burst.length === ids.length ? burst : undefined;
     }, 20_000);
     expect(listed.map((c) => c.id).sort()).toEqual([...ids].sort());
     for (const [n, id] of ids.entries()) {

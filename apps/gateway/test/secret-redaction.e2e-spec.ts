@@ -198,6 +198,24 @@ describe('secrets never leave the gateway', () => {
       const res = await send(path, init);
       expect({ path, status: res.status }).toEqual({ path, status });
     }
+    // A large request, indented, whose first `user_id` is a secret that a duplicate key overrides: the history keeps
+    // the request as parsed, without it (replicas.e2e-spec checks the compiled app, whose writer thread gets bytes).
+    const longPrompt = `${'a long conversation '.repeat(2000)}${script({ words: 3 })}`;
+    const bigBody =
+      `{\n  "model": "claude-test",\n  "max_tokens": 50,\n` +
+      `  "metadata": {"user_id": "${pasted.value}", "user_id": "last-wins"},\n` +
+      `  "messages": [{"role": "user", "content": ${JSON.stringify(longPrompt)}}]\n}`;
+    const big = await send('/v1/messages', json(anthropicHeaders(proxyKey.value), bigBody));
+    expect(big.status).toBe(200);
+    const bigId = big.headers.get('x-warden-call-id');
+    const stored = await waitFor(async () => {
+      const res = await send(`/api/calls/${bigId}`, { headers: bearer(adminKey.value) });
+      if (res.status !== 200) return undefined;
+      const view = (await res.json()) as { call: { originalRequest: unknown } };
+      return view.call.originalRequest ?? undefined;
+    });
+    expect(stored).toEqual(JSON.parse(bigBody));
+    expect(JSON.stringify(stored)).toContain('last-wins');
     // Admin surface: a wrong admin key (the client key), the right one on history and the live feed.
     expect((await send('/api/calls', { headers: bearer(proxyKey.value) })).status).toBe(401);
     expect((await send('/api/calls', { headers: bearer(adminKey.value) })).status).toBe(200);

@@ -11,6 +11,8 @@ import {
   messageToEvents,
   openAIRequestToAnthropic,
   openAIResponseToAnthropic,
+  rememberJsonBytes,
+  rememberJsonText,
   type AnthropicRequest,
   type AnthropicResponse,
   type JsonObject,
@@ -335,15 +337,15 @@ export class ControlPlaneService {
     const renamed = ctx.route.upstreamModel !== ctx.model;
     if (sameFormat && !rewritten && !renamed) return { payload: ctx.rawBody, forwarded: request };
     const withModel = renamed ? { ...request, model: ctx.route.upstreamModel } : request;
-    if (sameFormat) return { payload: JSON.stringify(withModel), forwarded: withModel };
+    if (sameFormat) return forwardedAs(withModel);
     try {
-      const converted =
+      return forwardedAs(
         ctx.clientFormat === 'openai'
           ? openAIRequestToAnthropic(withModel as OpenAIRequest, {
               defaultMaxTokens: this.upstreamCfg.anthropicDefaultMaxTokens,
             })
-          : anthropicRequestToOpenAI(withModel as AnthropicRequest);
-      return { payload: JSON.stringify(converted), forwarded: converted };
+          : anthropicRequestToOpenAI(withModel as AnthropicRequest),
+      );
     } catch (error) {
       if (error instanceof ConversionError) {
         throw new GatewayException(GatewayErrorCode.InvalidRequest, error.message, {
@@ -552,6 +554,8 @@ export class ControlPlaneService {
     const original = this.canonical(ctx, parsed);
     const final = await this.finalResponse(ctx, run, original, parsed);
     const out = JSON.stringify(final.body);
+    // The client's body is the final message itself when the client speaks Anthropic: the history reuses the text.
+    if (final.body === final.message) rememberJsonText(final.message, out);
     headers['content-type'] = 'application/json';
     headers['content-length'] = Buffer.byteLength(out);
     res.writeHead(upstream.status, headers);
@@ -651,5 +655,14 @@ function parseUpstreamJson(data: Buffer): JsonObject {
       'upstream returned a JSON body that is not an object',
     );
   }
+  // An Anthropic upstream's message is recorded as it came: the history serializes it again from these bytes.
+  rememberJsonBytes(parsed, data);
   return parsed;
+}
+
+/** A request body to send upstream as JSON, its text remembered for the history (which records it too). */
+function forwardedAs(body: JsonObject): { payload: string; forwarded: JsonObject } {
+  const payload = JSON.stringify(body);
+  rememberJsonText(body, payload);
+  return { payload, forwarded: body };
 }

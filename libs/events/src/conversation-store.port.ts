@@ -76,7 +76,7 @@ export abstract class PackedEvent {
   /** The event's id. */
   abstract readonly id: string;
   /**
-   * How much text the packed form holds (characters): what the publisher counts against its memory budgets
+   * How much text the packed form holds (characters, or bytes of a payload packed as bytes): what the publisher counts against its memory budgets
    * (EVENT_BATCH_MAX_BYTES, EVENT_QUEUE_MAX_BYTES). An agent's request can be hundreds of kilobytes.
    */
   abstract readonly size: number;

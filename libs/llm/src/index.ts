@@ -1,4 +1,5 @@
 export * from './json';
+export * from './json-source';
 export * from './wire-format';
 export * from './anthropic/anthropic.types';
 export * from './anthropic/anthropic-stream-validator';

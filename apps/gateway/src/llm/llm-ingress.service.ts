@@ -7,7 +7,7 @@ import {
   type CallEndpoint,
   type IncomingCall,
 } from '@warden/control-plane';
-import { isJsonObject, type JsonObject, type WireFormat } from '@warden/llm';
+import { isJsonObject, rememberJsonBytes, type JsonObject, type WireFormat } from '@warden/llm';
 import type { z } from 'zod';
 import { ClientAuthService } from '../auth/client-auth.service';
 import { gatewayConfig } from '../config/gateway.config';
@@ -143,7 +143,7 @@ function sessionIdOf(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-/** Parses and shape-checks a JSON body; every failure is a 400 naming the field. */
+/** Parses and shape-checks a JSON body (its bytes remembered as its source); every failure is a 400 naming the field. */
 export function parseJsonBody(raw: Buffer, schema: z.ZodType): JsonObject {
   let parsed: unknown;
   try {
@@ -168,5 +168,7 @@ export function parseJsonBody(raw: Buffer, schema: z.ZodType): JsonObject {
       },
     );
   }
+  // The history serializes the request again from these bytes, on its writer thread.
+  rememberJsonBytes(parsed, raw);
   return parsed;
 }

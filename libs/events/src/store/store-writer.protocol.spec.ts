@@ -1,8 +1,17 @@
+import { rememberJsonBytes, rememberJsonText } from '@warden/llm';
 import fc from 'fast-check';
 import { EVENT_TYPES } from '../event-types';
 import { applyCallEvent, callRowFromStarted, storedEvent, type StorableEvent } from './call-row.mapper';
 import { jsonTransformer } from './json.transformer';
-import { decodeBatch, encodeBatch, PackedStoreEvent, partsOf } from './store-writer.protocol';
+import {
+  batchOf,
+  decodeBatch,
+  encodeBatch,
+  MIN_BYTES_PAYLOAD,
+  packEvent,
+  PackedStoreEvent,
+  partsOf,
+} from './store-writer.protocol';
 
 const at = '2026-01-01T00:00:00.000Z';
 const started = callRowFromStarted(
@@ -60,6 +69,10 @@ function readBack(value: unknown): unknown {
   return jsonTransformer.from(jsonTransformer.to(value));
 }
 
+function requestEvent(request: Record<string, unknown>): StorableEvent {
+  return { id: 'r', callId: 'c', type: EVENT_TYPES.requestReceived, at, instance: 'i', data: { request } };
+}
+
 describe('store writer protocol', () => {
   it('delivers events that store exactly what the originals would', () => {
     fc.assert(
@@ -94,6 +107,69 @@ describe('store writer protocol', () => {
     const [first, second] = decodeBatch({ events: text, payloads });
     expect(first?.payloadText).toEqual({ request: JSON.stringify(request) });
     expect(second).toEqual(events[1]);
+  });
+
+  it('sends a large payload parsed from bytes as those bytes, which the writer serializes as the main thread would', () => {
+    // Any request, padded past the bound, received in any layout (indented or not): the writer stores the text
+    // JSON.stringify makes of the parsed value, as when the main thread serializes it.
+    const received = fc.record({
+      request: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 })),
+      indent: fc.constantFrom(undefined, 1, '\t'),
+    });
+    fc.assert(
+      fc.property(received, ({ request, indent }) => {
+        const padded = { ...request, pad: 'x'.repeat(MIN_BYTES_PAYLOAD) };
+        const bytes = Buffer.from(JSON.stringify(padded, null, indent));
+        const parsed = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+        rememberJsonBytes(parsed, bytes);
+        const event = requestEvent(parsed);
+        const packed = packEvent(event);
+        expect(packed.payloads[0]).toBeInstanceOf(Uint8Array);
+        const [decoded] = decodeBatch(structuredClone(batchOf([packed])));
+        expect(decoded?.payloadText).toEqual({ request: JSON.stringify(parsed) });
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('stores the value parsed, not the bytes: a duplicate key keeps its last value only', () => {
+    const secret = 'sk-ant-api03-shadowed-by-a-duplicate-key';
+    const pad = 'x'.repeat(MIN_BYTES_PAYLOAD);
+    const bytes = Buffer.from(`{"metadata": {"user_id": "${secret}", "user_id": "last"}, "pad": "${pad}"}`);
+    const parsed = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+    rememberJsonBytes(parsed, bytes);
+    const packed = packEvent(requestEvent(parsed));
+    const [decoded] = decodeBatch(structuredClone(batchOf([packed])));
+    const text = decoded?.payloadText?.['request'];
+    expect(text).toBe(JSON.stringify({ metadata: { user_id: 'last' }, pad }));
+    expect(text).not.toContain(secret);
+  });
+
+  it('sends received bytes that are a view into a larger buffer as a copy of their own', () => {
+    const request = { pad: 'x'.repeat(MIN_BYTES_PAYLOAD) };
+    const text = JSON.stringify(request);
+    const whole = Buffer.from(`garbage${text}garbage`);
+    const view = whole.subarray(7, 7 + text.length);
+    rememberJsonBytes(request, view);
+    const sent = packEvent(requestEvent(request)).payloads[0] as Uint8Array;
+    expect(sent.byteLength).toBe(text.length);
+    expect(sent.buffer.byteLength).toBe(text.length);
+    expect(Buffer.from(sent).toString('utf8')).toBe(text);
+    // Bytes that are a whole buffer go as they are (the message copies them).
+    const exact = Buffer.from(text);
+    rememberJsonBytes(request, exact);
+    expect(packEvent(requestEvent(request)).payloads[0]).toBe(exact);
+  });
+
+  it('serializes small payloads parsed from bytes on the main thread, and reuses a text made already', () => {
+    const small = { model: 'm', messages: [] };
+    rememberJsonBytes(small, Buffer.from(JSON.stringify(small, null, 2)));
+    expect(packEvent(requestEvent(small)).payloads).toEqual([JSON.stringify(small)]);
+    // The text the upstream was sent goes as it is, without walking the value again.
+    const converted = { model: 'm', max_tokens: 1, messages: [] };
+    const text = JSON.stringify(converted);
+    rememberJsonText(converted, text);
+    expect(packEvent(requestEvent(converted)).payloads[0]).toBe(text);
   });
 
   it('refuses a request whose payloads do not match its references', () => {

@@ -1,3 +1,4 @@
+import { jsonSourceOf } from '@warden/llm';
 import { PackedEvent } from '../conversation-store.port';
 import type { EventsConfig } from '../events.config';
 import { EVENT_PAYLOAD_FIELDS, STORED_IN_CALL, type StorableEvent } from './call-row.mapper';
@@ -10,15 +11,28 @@ export interface WriterInit {
 /**
  * One batch to write (in one transaction). `events` is the events as JSON text, each payload (a request or a
  * response) replaced by its index among the event's own payloads, which follow those of the events before it in
- * `payloads`, as their own JSON text: the writer parses the small envelopes only and stores the payload texts as they
- * are, where parsing and serializing them again was a third of its work. Posting strings costs the main thread a
- * copy; posting the objects would cost a structured clone of every payload, several times slower.
+ * `payloads`: the writer parses the small envelopes only and stores the payload texts as they are, where parsing and
+ * serializing them again was a third of its work. Posting strings costs the main thread a copy; posting the objects
+ * would cost a structured clone of every payload, several times slower.
  */
 export interface WriteRequest {
   id: number;
   events: string;
-  payloads: string[];
+  payloads: WirePayload[];
 }
+
+/**
+ * A payload on its way to the writer: its JSON text, or, for a large payload parsed from bytes the gateway received
+ * (a request: agents resend their whole conversation, hundreds of kilobytes), a copy of those bytes, which the
+ * writer parses and serializes again, so that the event loop neither walks the payload nor holds its text.
+ */
+export type WirePayload = string | Uint8Array;
+
+/**
+ * Payloads whose received bytes are at least this long travel as bytes; shorter ones are serialized on the main
+ * thread, which costs less than copying their bytes and parsing them on the writer.
+ */
+export const MIN_BYTES_PAYLOAD = 16 * 1024;
 
 /** An event as it travels: its payload fields as indexes into its own payloads. */
 interface WireEvent extends StorableEvent {
@@ -38,8 +52,8 @@ export class PackedStoreEvent extends PackedEvent {
     readonly id: string,
     /** The event as JSON, its payloads replaced (see {@link WriteRequest}). */
     readonly envelope: string,
-    /** The JSON texts of its payloads, in the order of its references. */
-    readonly payloads: readonly string[],
+    /** Its payloads, in the order of its references. */
+    readonly payloads: readonly WirePayload[],
   ) {
     super();
     let size = envelope.length;
@@ -52,7 +66,7 @@ export class PackedStoreEvent extends PackedEvent {
 export function packEvent(event: StorableEvent): PackedStoreEvent {
   const fields = EVENT_PAYLOAD_FIELDS[event.type];
   if (fields === undefined) return new PackedStoreEvent(event.id, JSON.stringify(event), []);
-  const payloads: string[] = [];
+  const payloads: WirePayload[] = [];
   let data: Record<string, unknown> | undefined;
   let refs: Record<string, number> | undefined;
   for (const field of fields) {
@@ -62,7 +76,7 @@ export function packEvent(event: StorableEvent): PackedStoreEvent {
     refs ??= {};
     data[field] = STORED_IN_CALL;
     refs[field] = payloads.length;
-    payloads.push(JSON.stringify(value));
+    payloads.push(wirePayloadOf(value));
   }
   if (data === undefined || refs === undefined)
     return new PackedStoreEvent(event.id, JSON.stringify(event), []);
@@ -79,10 +93,39 @@ export function packEvent(event: StorableEvent): PackedStoreEvent {
   return new PackedStoreEvent(event.id, JSON.stringify(travelling), payloads);
 }
 
+/**
+ * A payload for the writer: the text it was serialized to already (a request converted for the upstream), a copy of
+ * the large bytes it was parsed from, else its JSON text. Each gives the writer the text `JSON.stringify(value)`.
+ */
+function wirePayloadOf(value: unknown): WirePayload {
+  const source = jsonSourceOf(value);
+  if (source?.kind === 'text') return source.text;
+  if (source?.kind === 'bytes' && source.bytes.byteLength >= MIN_BYTES_PAYLOAD)
+    return wholeBuffer(source.bytes);
+  return JSON.stringify(value);
+}
+
+/**
+ * `bytes` when they are the whole of their buffer (the message to the writer copies them), else a copy of them
+ * alone: a message would copy the whole of a larger buffer they are a view into.
+ */
+function wholeBuffer(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? bytes
+    : new Uint8Array(bytes);
+}
+
+/** The JSON text of a payload as it arrived (see {@link WirePayload}). */
+function payloadTextOf(payload: WirePayload): string {
+  if (typeof payload === 'string') return payload;
+  const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  return JSON.stringify(JSON.parse(text));
+}
+
 /** The `events` and `payloads` of a {@link WriteRequest} for packed events. */
 export function batchOf(packed: readonly PackedStoreEvent[]): Pick<WriteRequest, 'events' | 'payloads'> {
   const envelopes = new Array<string>(packed.length);
-  const payloads: string[] = [];
+  const payloads: WirePayload[] = [];
   for (let i = 0; i < packed.length; i++) {
     const event = packed[i] as PackedStoreEvent;
     envelopes[i] = event.envelope;
@@ -134,10 +177,10 @@ export function decodeBatch(request: Pick<WriteRequest, 'events' | 'payloads'>):
     const payloadText: Record<string, string> = {};
     let count = 0;
     for (const field in refs) {
-      const text = request.payloads[base + (refs[field] as number)];
-      if (text === undefined)
+      const payload = request.payloads[base + (refs[field] as number)];
+      if (payload === undefined)
         throw new Error(`malformed write request: event ${event.id} lacks its ${field}`);
-      payloadText[field] = text;
+      payloadText[field] = payloadTextOf(payload);
       count++;
     }
     base += count;
