@@ -155,6 +155,8 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
       });
       expect(res.choices[0]?.message.content).toBe('Converted reply.');
       expect(res.choices[0]?.finish_reason).toBe('stop');
+      // The Anthropic message's id as a chat completion id, as when streamed.
+      expect(res.id).toMatch(/^chatcmpl-msg_/);
       expect(res.usage?.prompt_tokens).toBeGreaterThan(0);
       const upstream = lastUpstreamRequest(gw);
       expect(upstream.path).toBe('/v1/messages');
@@ -178,12 +180,15 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
       let text = '';
       let usage: OpenAI.CompletionUsage | undefined;
       let finish: string | null = null;
+      const ids = new Set<string>();
       for await (const chunk of stream) {
+        ids.add(chunk.id);
         text += chunk.choices[0]?.delta.content ?? '';
         finish = chunk.choices[0]?.finish_reason ?? finish;
         usage = chunk.usage ?? usage;
       }
       expect(text.split(' ')).toHaveLength(12);
+      expect([...ids]).toEqual([expect.stringMatching(/^chatcmpl-msg_/)]);
       expect(text).not.toContain('think');
       expect(finish).toBe('stop');
       expect(usage?.completion_tokens).toBeGreaterThanOrEqual(12);

@@ -1,7 +1,11 @@
 import type { AnthropicResponse } from '../anthropic/anthropic.types';
 import type { OpenAIResponse } from '../openai/openai.types';
 import { RAW_ARGUMENTS_KEY } from './request-conversion';
-import { anthropicResponseToOpenAI, openAIResponseToAnthropic } from './response-conversion';
+import {
+  anthropicResponseToOpenAI,
+  chatCompletionIdOf,
+  openAIResponseToAnthropic,
+} from './response-conversion';
 
 const anthropicUsage = {
   input_tokens: 10,
@@ -52,6 +56,12 @@ describe('anthropicResponseToOpenAI', () => {
     jest.useRealTimers();
   });
 
+  it('gives the message a chat completion id, as the stream encoder does', () => {
+    expect(anthropicResponseToOpenAI(anthropicResponse({ id: 'msg_7' })).id).toBe('chatcmpl-msg_7');
+    expect(anthropicResponseToOpenAI(anthropicResponse({ id: 'chatcmpl-7' })).id).toBe('chatcmpl-7');
+    expect(chatCompletionIdOf('msg_7')).toBe('chatcmpl-msg_7');
+  });
+
   it('converts text, tool_use, stop reason and usage, dropping thinking', () => {
     const out = anthropicResponseToOpenAI(
       anthropicResponse({
@@ -65,7 +75,7 @@ describe('anthropicResponseToOpenAI', () => {
       }),
     );
     expect(out).toEqual({
-      id: 'msg_1',
+      id: 'chatcmpl-msg_1',
       object: 'chat.completion',
       created: 1735689600,
       model: 'claude-x',

@@ -58,7 +58,7 @@ export function anthropicResponseToOpenAI(res: AnthropicResponse): OpenAIRespons
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   return {
-    id: res.id,
+    id: chatCompletionIdOf(res.id),
     object: 'chat.completion',
     created: Math.floor(Date.now() / MS_PER_SECOND),
     model: res.model,
@@ -102,4 +102,15 @@ export function openAIResponseToAnthropic(res: OpenAIResponse): AnthropicRespons
     stop_sequence: null,
     usage: openAIUsageToAnthropic(res.usage ?? ZERO_OPENAI_USAGE),
   };
+}
+
+/** Prefix OpenAI gives every chat completion id. */
+const CHAT_COMPLETION_ID_PREFIX = 'chatcmpl-';
+
+/**
+ * The chat completion id of a message: its id, prefixed with `chatcmpl-` when it lacks it (streamed or not, an
+ * OpenAI client sees the same id for a message of an Anthropic model).
+ */
+export function chatCompletionIdOf(messageId: string): string {
+  return messageId.startsWith(CHAT_COMPLETION_ID_PREFIX) ? messageId : CHAT_COMPLETION_ID_PREFIX + messageId;
 }

@@ -11,6 +11,7 @@ import { mergeAnthropicUsage } from '../canonical/message-assembler';
 import { ProtocolViolation } from '../canonical/protocol-violation';
 import { anthropicStopToOpenAI, anthropicUsageToOpenAI } from '../convert/stop-reason';
 import { openAIErrorTypeForAnthropic } from '../convert/error-type';
+import { chatCompletionIdOf } from '../convert/response-conversion';
 import { isJsonObject } from '../json';
 import type { OpenAIChunk, OpenAIChunkDelta, OpenAIErrorBody, OpenAIFinishReason } from './openai.types';
 
@@ -26,8 +27,6 @@ export interface OpenAIStreamEncoderOptions {
   created?: number;
 }
 
-/** Prefix OpenAI gives every chat completion id. */
-const CHAT_COMPLETION_ID_PREFIX = 'chatcmpl-';
 const MS_PER_SECOND = 1000;
 const NO_BLOCK = -1;
 const NO_TOOL = -1;
@@ -99,11 +98,7 @@ export class OpenAIStreamEncoder {
     if (this.started) throw new ProtocolViolation('second message_start');
     this.started = true;
     const message = ev.message;
-    this.id =
-      this.options.id ??
-      (message.id.startsWith(CHAT_COMPLETION_ID_PREFIX)
-        ? message.id
-        : CHAT_COMPLETION_ID_PREFIX + message.id);
+    this.id = this.options.id ?? chatCompletionIdOf(message.id);
     this.model = this.options.model ?? message.model;
     this.created =
       this.options.created ??
