@@ -330,6 +330,18 @@ describe('TranscodingRelay', () => {
       expect(r.usage).toEqual({ inputTokens: 12, outputTokens: 20 });
     });
 
+    it('counts no tokens when the upstream reported no usage (the client still gets the zeros it requires)', async () => {
+      const r = relay('openai', 'anthropic');
+      const events = anthropicClientEvents(
+        (await drive(r, openaiUpstream(openaiTurn.slice(0, -1)))).join(''),
+      );
+      expect(events.find((e) => e.type === 'message_delta')).toMatchObject({ usage: { output_tokens: 0 } });
+      expect(r.usage).toEqual({});
+      const openaiClient = relay('openai', 'openai', passThrough, true);
+      await drive(openaiClient, openaiUpstream(openaiTurn.slice(0, -1)));
+      expect(openaiClient.usage).toEqual({});
+    });
+
     it('completes at end() when the upstream closed after finish_reason without [DONE]', async () => {
       const r = relay('openai', 'anthropic');
       const outputs = await drive(r, openaiUpstream(openaiTurn, false));

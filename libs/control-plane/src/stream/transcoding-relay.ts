@@ -29,6 +29,8 @@ import { convertUpstreamError } from '../errors/error-bodies';
 interface EventSource {
   frame(frame: SseFrame): AnthropicStreamEvent[];
   end(): AnthropicStreamEvent[];
+  /** Whether the token counts of the events are the upstream's (not zeros made up for a stream without usage). */
+  readonly usageReported: boolean;
 }
 
 /** Canonical events -> validated client text. */
@@ -45,6 +47,9 @@ export function createClientSink(format: WireFormat, usage: CallUsage, includeUs
 }
 
 class AnthropicEventSource implements EventSource {
+  /** The events are the upstream's own: a count they lack stays unknown. */
+  readonly usageReported = true;
+
   frame(frame: SseFrame): AnthropicStreamEvent[] {
     if (frame.data === '') return [];
     return [parseFrameJson(frame.data) as AnthropicStreamEvent];
@@ -58,6 +63,10 @@ class AnthropicEventSource implements EventSource {
 class OpenAIChunkSource implements EventSource {
   private readonly decoder = new OpenAIStreamDecoder();
   private done = false;
+
+  get usageReported(): boolean {
+    return this.decoder.usageReported;
+  }
 
   frame(frame: SseFrame): AnthropicStreamEvent[] {
     if (frame.data === '[DONE]') {
@@ -159,7 +168,8 @@ export class TranscodingRelay implements FrameRelay {
   private readonly recorder: CallRecorder | undefined;
   /** Client-side events differ from upstream ones only when policies transform the stream. */
   private readonly recordClient: boolean;
-  readonly usage: CallUsage = {};
+  /** The token counts of the events the client got. */
+  private readonly counted: CallUsage = {};
 
   constructor(
     upstreamFormat: WireFormat,
@@ -172,8 +182,13 @@ export class TranscodingRelay implements FrameRelay {
     this.source = upstreamFormat === 'anthropic' ? new AnthropicEventSource() : new OpenAIChunkSource();
     this.sink =
       clientFormat === 'anthropic'
-        ? new AnthropicSink(this.usage)
-        : new OpenAISink(this.usage, options.includeUsage);
+        ? new AnthropicSink(this.counted)
+        : new OpenAISink(this.counted, options.includeUsage);
+  }
+
+  /** The call's token counts: none when an OpenAI upstream reported none (its client still got zeros). */
+  get usage(): CallUsage {
+    return this.source.usageReported ? this.counted : {};
   }
 
   get finished(): boolean {

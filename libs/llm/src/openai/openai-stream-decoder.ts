@@ -62,6 +62,14 @@ export class OpenAIStreamDecoder {
   private stopReason: AnthropicStopReason | null = null;
   private usage: AnthropicUsage | undefined = undefined;
 
+  /**
+   * Whether the upstream reported its usage (a chunk with `usage`). Without it the events carry zero token counts,
+   * which the Anthropic protocol requires, and which are not counts.
+   */
+  get usageReported(): boolean {
+    return this.usage !== undefined;
+  }
+
   /** Transcodes one chunk; returns the canonical events it completes (possibly none). */
   push(chunk: OpenAIChunk): AnthropicStreamEvent[] {
     if (this.ended) throw new ProtocolViolation('chunk after the end of the stream');
