@@ -3,7 +3,7 @@ import { AnthropicStreamValidator } from '../anthropic/anthropic-stream-validato
 import type { AnthropicResponse, AnthropicStreamEvent } from '../anthropic/anthropic.types';
 import { MessageAssembler } from '../canonical/message-assembler';
 import { ProtocolViolation } from '../canonical/protocol-violation';
-import { OpenAIStreamDecoder } from './openai-stream-decoder';
+import { MAX_BUFFERED_ARGUMENTS_CHARS, OpenAIStreamDecoder } from './openai-stream-decoder';
 import type {
   OpenAIChunk,
   OpenAIChunkDelta,
@@ -159,6 +159,24 @@ describe('OpenAIStreamDecoder', () => {
       { type: 'content_block_stop', index: 1 },
     ]);
     expect(message.content.map((b) => b.input)).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+
+  it('bounds the arguments held back while another tool call streams, counting again after a flush', () => {
+    const half = 'x'.repeat(MAX_BUFFERED_ARGUMENTS_CHARS / 2);
+    const decoder = new OpenAIStreamDecoder();
+    decoder.push(chunk({ tool_calls: [tool(0, '{"a":', true)] }));
+    decoder.push(chunk({ tool_calls: [tool(1, half, true)] }));
+    decoder.push(chunk({ tool_calls: [tool(1, half)] })); // at the bound exactly: still held
+    // Text closes the tool block and flushes what was held: the count starts again.
+    decoder.push(chunk({ content: 'then' }));
+    decoder.push(chunk({ tool_calls: [tool(2, '{}', true)] }));
+    decoder.push(chunk({ tool_calls: [tool(3, half, true)] }));
+    decoder.push(chunk({ tool_calls: [tool(3, half)] }));
+    expect(() => decoder.push(chunk({ tool_calls: [tool(3, 'x')] }))).toThrow(
+      new ProtocolViolation(
+        `parallel tool calls hold back more than ${MAX_BUFFERED_ARGUMENTS_CHARS} characters of arguments`,
+      ),
+    );
   });
 
   it('puts text after tool calls in a new block after the tool blocks (buffered ones flushed first)', () => {

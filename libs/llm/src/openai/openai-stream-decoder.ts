@@ -23,6 +23,11 @@ type OpenBlock = 'none' | 'text' | 'refusal' | 'tool';
 
 /** The only choice a Chat Completions stream may carry here (`n > 1` has no Anthropic equivalent). */
 const SUPPORTED_CHOICE_INDEX = 0;
+/**
+ * Most characters of tool-call arguments held back while another tool call streams (see Ordering): a bound of the
+ * decoder's own, whatever bounds the stream (frame size, timeouts) a caller sets. 16 Mi characters.
+ */
+export const MAX_BUFFERED_ARGUMENTS_CHARS = 16 * 1024 * 1024;
 
 /**
  * Transcodes an OpenAI Chat Completions chunk stream into the canonical (Anthropic) event stream, one chunk
@@ -58,6 +63,8 @@ export class OpenAIStreamDecoder {
   private openCall: ToolCallState | undefined = undefined;
   private readonly tools = new Map<number, ToolCallState>();
   private readonly buffered: ToolCallState[] = [];
+  /** Characters of arguments in `buffered`. */
+  private bufferedChars = 0;
   private finishSeen = false;
   private stopReason: AnthropicStopReason | null = null;
   private usage: AnthropicUsage | undefined = undefined;
@@ -179,7 +186,7 @@ export class OpenAIStreamDecoder {
       state = { id, name, bufferedArguments: '', closed: false };
       this.tools.set(call.index, state);
       if (this.open === 'tool') {
-        state.bufferedArguments = args;
+        this.buffer(state, args);
         this.buffered.push(state);
         return;
       }
@@ -190,7 +197,7 @@ export class OpenAIStreamDecoder {
     } else if (state.closed) {
       throw new ProtocolViolation(`arguments for tool call ${call.index} after its block was closed`);
     } else if (state !== this.openCall) {
-      state.bufferedArguments += args;
+      this.buffer(state, args);
       return;
     }
     if (args !== '') {
@@ -200,6 +207,17 @@ export class OpenAIStreamDecoder {
         delta: { type: 'input_json_delta', partial_json: args },
       });
     }
+  }
+
+  /** Holds back arguments of a tool call that cannot stream yet, within {@link MAX_BUFFERED_ARGUMENTS_CHARS}. */
+  private buffer(state: ToolCallState, args: string): void {
+    this.bufferedChars += args.length;
+    if (this.bufferedChars > MAX_BUFFERED_ARGUMENTS_CHARS) {
+      throw new ProtocolViolation(
+        `parallel tool calls hold back more than ${MAX_BUFFERED_ARGUMENTS_CHARS} characters of arguments`,
+      );
+    }
+    state.bufferedArguments += args;
   }
 
   private openTool(state: ToolCallState, out: AnthropicStreamEvent[]): void {
@@ -237,5 +255,6 @@ export class OpenAIStreamDecoder {
       state.closed = true;
     }
     this.buffered.length = 0;
+    this.bufferedChars = 0;
   }
 }
