@@ -7,12 +7,14 @@
  * time); a warm-up (JIT-compiled code, as in a gateway that has been serving for a while); 1-connection latency of a
  * small non-streaming call and of a 50-word stream's first byte, in three rounds alternating with the same measure on
  * the mock alone (so a noisy machine hits both alike); throughput at 1/16/32/64 connections against the mock's own, in
- * rounds alternating the same way; the gateway's CPU per call, RSS and dropped events. Writes
+ * rounds alternating the same way; the gateway's CPU per call, RSS and dropped events; a large request (an agent
+ * resending its conversation, 200 KB): CPU per call, of the whole process and of its main thread, and throughput at
+ * 8 connections. Writes
  * bench/results/latest.json and bench/results/latest.md. The first "variant", `pipe`, is not the gateway but a bare
  * byte-forwarding proxy measured the same way: the reference point.
  *
  * Environment: BENCH_LATENCY_REQUESTS, BENCH_STREAM_REQUESTS, BENCH_THROUGHPUT_SECONDS, BENCH_COLD_REQUESTS,
- * BENCH_WARMUP_CALLS, BENCH_VARIANTS (comma-separated names, default all), BENCH_REDIS_URL (default
+ * BENCH_WARMUP_CALLS, BENCH_LARGE_CALLS, BENCH_VARIANTS (comma-separated names, default all), BENCH_REDIS_URL (default
  * redis://127.0.0.1:6379/14).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -69,6 +71,28 @@ const SMALL_BODY = JSON.stringify({
   model: 'gpt-bench',
   messages: [{ role: 'user', content: 'Hello, how are you today?' }],
 });
+/** Size of the large request: an agent (Claude Code) resends its whole conversation with every call. */
+const LARGE_REQUEST_BYTES = 200_000;
+/** Calls of the large-request CPU measure, and the concurrency of its measures. */
+const LARGE_CALLS = Number(process.env.BENCH_LARGE_CALLS ?? 400);
+const LARGE_CONNECTIONS = 8;
+const LARGE_BODY = largeBody(LARGE_REQUEST_BYTES);
+
+/** A same-format Anthropic request of a conversation of about `bytes` bytes (turns of an agent's session). */
+function largeBody(bytes: number): string {
+  const turn =
+    'Please look at src/app/module.ts and tell me why the build fails with an error about missing exports. ';
+  const messages: Array<{ role: string; content: string }> = [];
+  let size = 0;
+  for (let i = 0; size < bytes; i++) {
+    const content = `Turn ${i}: ${turn.repeat(8)}`;
+    messages.push({ role: i % 2 === 0 ? 'user' : 'assistant', content });
+    size += content.length;
+  }
+  messages.push({ role: 'user', content: 'And now?' });
+  return JSON.stringify({ model: 'claude-bench', max_tokens: 200, messages });
+}
+
 const STREAM_BODY = JSON.stringify({
   model: 'claude-bench',
   max_tokens: 200,
@@ -197,6 +221,12 @@ interface VariantResult {
   }>;
   /** Gateway process CPU (all threads, user + system) per non-streaming call, at 16 connections. */
   cpuUsPerCall: number;
+  /** The large request ({@link LARGE_REQUEST_BYTES}): CPU per call (process, main thread) and throughput. */
+  large: {
+    cpuUsPerCall: number;
+    mainThreadUsPerCall: number;
+    throughput: VariantResult['throughput'][number];
+  };
   gatewayMemory: { rssMb: number; peakMb: number };
   /** Events the gateway gave up during the run (its history queue overflowed: the writer fell behind); null when
    * its health report has no event queue (the pipe). */
@@ -397,11 +427,13 @@ async function alternatingThroughput(
   mockOrigin: string,
   gatewayOrigin: string,
   connections: number,
+  path = '/v1/chat/completions',
+  body = SMALL_BODY,
 ): Promise<VariantResult['throughput'][number]> {
   const rounds: Array<{ mock: number; gateway: number; ratio: number }> = [];
   for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-    const mock = await throughput(mockOrigin, '/v1/chat/completions', SMALL_BODY, connections);
-    const gateway = await throughput(gatewayOrigin, '/v1/chat/completions', SMALL_BODY, connections);
+    const mock = await throughput(mockOrigin, path, body, connections);
+    const gateway = await throughput(gatewayOrigin, path, body, connections);
     rounds.push({ mock, gateway, ratio: gateway / mock });
   }
   const median = [...rounds].sort((a, b) => a.ratio - b.ratio)[Math.floor(rounds.length / 2)];
@@ -415,29 +447,36 @@ async function alternatingThroughput(
   };
 }
 
-/** CPU time (user + system, all threads) a process has used, in microseconds. */
-function cpuUs(pid: number | undefined): number {
+/** CPU time (user + system) a process has used, all threads or its main thread only, in microseconds. */
+function cpuUs(pid: number | undefined, mainThread = false): number {
   // Fields after the command name (which may contain spaces): state is 3rd, utime 14th, stime 15th.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
 }
 
-/** Gateway CPU per call: a fixed number of calls at CPU_CONNECTIONS, then the wait for the history to be written. */
-async function cpuPerCall(origin: string, pid: number | undefined): Promise<number> {
-  const pool = new Pool(origin, { connections: CPU_CONNECTIONS, pipelining: 1 });
-  let left = CPU_CALLS;
-  const before = cpuUs(pid);
+/**
+ * Gateway CPU per call (whole process and main thread): `calls` calls at `connections`, then the wait for the
+ * history to be written.
+ */
+async function cpuPerCall(
+  origin: string,
+  pid: number | undefined,
+  { path = '/v1/chat/completions', body = SMALL_BODY, calls = CPU_CALLS, connections = CPU_CONNECTIONS } = {},
+): Promise<{ process: number; main: number }> {
+  const pool = new Pool(origin, { connections, pipelining: 1 });
+  let left = calls;
+  const before = { process: cpuUs(pid), main: cpuUs(pid, true) };
   const worker = async (): Promise<void> => {
     while (left > 0) {
       left--;
-      await call(pool, '/v1/chat/completions', SMALL_BODY);
+      await call(pool, path, body);
     }
   };
-  await Promise.all(Array.from({ length: CPU_CONNECTIONS }, worker));
+  await Promise.all(Array.from({ length: connections }, worker));
   await pool.close();
   await new Promise((r) => setTimeout(r, CPU_SETTLE_MS));
-  return (cpuUs(pid) - before) / CPU_CALLS;
+  return { process: (cpuUs(pid) - before.process) / calls, main: (cpuUs(pid, true) - before.main) / calls };
 }
 
 /** The gateway's count of events given up (`/health`, check `events`); null when it reports none. */
@@ -499,7 +538,25 @@ async function runVariant(
     for (const c of CONCURRENCY) rows.push(await alternatingThroughput(mockOrigin, gwOrigin, c));
     let cpu = Number.POSITIVE_INFINITY;
     for (let round = 0; round < CPU_ROUNDS; round++)
-      cpu = Math.min(cpu, await cpuPerCall(gwOrigin, gateway.pid));
+      cpu = Math.min(cpu, (await cpuPerCall(gwOrigin, gateway.pid)).process);
+    const largeCpu = { process: Number.POSITIVE_INFINITY, main: Number.POSITIVE_INFINITY };
+    for (let round = 0; round < CPU_ROUNDS; round++) {
+      const measured = await cpuPerCall(gwOrigin, gateway.pid, {
+        path: '/v1/messages',
+        body: LARGE_BODY,
+        calls: LARGE_CALLS,
+        connections: LARGE_CONNECTIONS,
+      });
+      largeCpu.process = Math.min(largeCpu.process, measured.process);
+      largeCpu.main = Math.min(largeCpu.main, measured.main);
+    }
+    const largeThroughput = await alternatingThroughput(
+      mockOrigin,
+      gwOrigin,
+      LARGE_CONNECTIONS,
+      '/v1/messages',
+      LARGE_BODY,
+    );
     return {
       name: variant.name,
       description: variant.description,
@@ -521,6 +578,11 @@ async function runVariant(
       },
       throughput: rows,
       cpuUsPerCall: cpu,
+      large: {
+        cpuUsPerCall: largeCpu.process,
+        mainThreadUsPerCall: largeCpu.main,
+        throughput: largeThroughput,
+      },
       gatewayMemory: rssMb(gateway.pid),
       eventsDropped: await eventsDropped(gwOrigin),
     };
@@ -586,6 +648,21 @@ function markdown(
         `${us(r.streaming.direct.total.p50Us)} | ${us(total.meanUs)} | ${us(total.p50Us)} | ${us(total.p99Us)} |`
       );
     }),
+    '',
+    '## Large requests',
+    '',
+    `A same-format Anthropic non-streaming call whose request is a ${LARGE_REQUEST_BYTES / 1000} KB conversation (an agent resends`,
+    `its whole conversation with every call): gateway CPU per call over ${LARGE_CALLS} calls at ${LARGE_CONNECTIONS} connections and the`,
+    `history write that follows (lowest of ${CPU_ROUNDS} rounds), of the whole process and of its main thread (the event loop`,
+    `that serves every call), and throughput at ${LARGE_CONNECTIONS} connections against the mock's own (as above).`,
+    '',
+    `| variant | CPU µs/call | main thread µs/call | ${conns(LARGE_CONNECTIONS)} req/s | share of the mock's |`,
+    '|---|---|---|---|---|',
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${us(r.large.cpuUsPerCall)} | ${us(r.large.mainThreadUsPerCall)} | ` +
+        `${us(r.large.throughput.gatewayRps)} | ${pct(r.large.throughput.ratio)} |`,
+    ),
     '',
     '## Per-feature overhead',
     '',
@@ -691,6 +768,9 @@ async function main(): Promise<void> {
         cpuCalls: CPU_CALLS,
         cpuConnections: CPU_CONNECTIONS,
         cpuRounds: CPU_ROUNDS,
+        largeRequestBytes: Buffer.byteLength(LARGE_BODY),
+        largeCalls: LARGE_CALLS,
+        largeConnections: LARGE_CONNECTIONS,
       },
       variants: results,
       skipped,
