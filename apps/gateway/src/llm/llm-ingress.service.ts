@@ -168,7 +168,7 @@ export function parseJsonBody(raw: Buffer, schema: z.ZodType): JsonObject {
       },
     );
   }
-  // The history serializes the request again from these bytes, on its writer thread.
+  // The history serializes a large request again from these bytes, on its writer thread.
   rememberJsonBytes(parsed, raw);
   return parsed;
 }

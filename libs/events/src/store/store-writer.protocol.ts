@@ -23,8 +23,8 @@ export interface WriteRequest {
 
 /**
  * A payload on its way to the writer: its JSON text, or, for a large payload parsed from bytes the gateway received
- * (a request: agents resend their whole conversation, hundreds of kilobytes), a copy of those bytes, which the
- * writer parses and serializes again, so that the event loop neither walks the payload nor holds its text.
+ * (a request: agents resend their whole conversation, hundreds of kilobytes), those bytes, which the writer parses
+ * and serializes again, so that the event loop neither walks the payload nor holds its text.
  */
 export type WirePayload = string | Uint8Array;
 
@@ -94,8 +94,8 @@ export function packEvent(event: StorableEvent): PackedStoreEvent {
 }
 
 /**
- * A payload for the writer: the text it was serialized to already (a request converted for the upstream), a copy of
- * the large bytes it was parsed from, else its JSON text. Each gives the writer the text `JSON.stringify(value)`.
+ * A payload for the writer: the text it was serialized to already (a request converted for the upstream), the large
+ * bytes it was parsed from, else its JSON text. Each gives the writer the text `JSON.stringify(value)`.
  */
 function wirePayloadOf(value: unknown): WirePayload {
   const source = jsonSourceOf(value);
