@@ -30,6 +30,20 @@ export function redactHeaders(
 /** `text` with anything that looks like an API key or bearer token replaced by {@link REDACTED}. */
 export function redactSecrets(text: string): string {
   // Every secret the pattern matches contains one of these: most strings (prompts, ids) skip the regex entirely.
-  if (!text.includes('sk-') && !text.includes('Bearer')) return text;
+  if (!containsSkDash(text) && !text.includes('Bearer')) return text;
   return text.replace(SECRET_PATTERN, REDACTED);
+}
+
+const LETTER_S = 's'.charCodeAt(0);
+
+/**
+ * `text.includes('sk-')`, searched as `k-` and then its `s`: V8's search for `sk-` restarts at nearly every `s` of
+ * English text and code, and took 45-120 µs on a 200 KB conversation (an agent's request, redacted on every call);
+ * `k-` is rare and takes 6-17 µs.
+ */
+export function containsSkDash(text: string): boolean {
+  for (let at = text.indexOf('k-'); at !== -1; at = text.indexOf('k-', at + 2)) {
+    if (at > 0 && text.charCodeAt(at - 1) === LETTER_S) return true;
+  }
+  return false;
 }
