@@ -11,7 +11,7 @@ import {
   messageToEvents,
   openAIRequestToAnthropic,
   openAIResponseToAnthropic,
-  rememberJsonBytes,
+  parseJsonBytes,
   rememberJsonText,
   type AnthropicRequest,
   type AnthropicResponse,
@@ -636,10 +636,11 @@ function includeUsageOf(request: JsonObject): boolean {
   return isJsonObject(options) && options.include_usage === true;
 }
 
+/** An upstream's JSON body (an Anthropic message is recorded from these bytes: see parseJsonBytes). */
 function parseUpstreamJson(data: Buffer): JsonObject {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(data.toString('utf8'));
+    parsed = parseJsonBytes(data);
   } catch (error) {
     throw new GatewayException(
       GatewayErrorCode.UpstreamBadResponse,
@@ -655,8 +656,6 @@ function parseUpstreamJson(data: Buffer): JsonObject {
       'upstream returned a JSON body that is not an object',
     );
   }
-  // An Anthropic upstream's message is recorded as it came: the history serializes it again from these bytes.
-  rememberJsonBytes(parsed, data);
   return parsed;
 }
 

@@ -76,8 +76,9 @@ export abstract class PackedEvent {
   /** The event's id. */
   abstract readonly id: string;
   /**
-   * How much text the packed form holds (characters, or bytes of a payload packed as bytes): what the publisher counts against its memory budgets
-   * (EVENT_BATCH_MAX_BYTES, EVENT_QUEUE_MAX_BYTES). An agent's request can be hundreds of kilobytes.
+   * How much text the packed form holds (characters, or bytes of a payload packed as bytes): what the publisher
+   * counts against its memory budgets (EVENT_BATCH_MAX_BYTES, EVENT_QUEUE_MAX_BYTES). An agent's request can be
+   * hundreds of kilobytes.
    */
   abstract readonly size: number;
   /** Makes the type nominal: an event, which has an `id` too, is not a packed event. */

@@ -13,9 +13,14 @@ export type JsonSource =
 /** Sources by value: weak, so a source lives exactly as long as its value. */
 const sources = new WeakMap<object, JsonSource>();
 
-/** Remembers that `value` is what `JSON.parse(bytes.toString('utf8'))` returned (the caller keeps `bytes` intact). */
-export function rememberJsonBytes(value: object, bytes: Uint8Array): void {
-  sources.set(value, { kind: 'bytes', bytes });
+/**
+ * `JSON.parse` of UTF-8 bytes (decoded as `Buffer#toString` does), throwing what it throws; an object or array it
+ * gives has the bytes remembered as its source (the caller keeps them intact).
+ */
+export function parseJsonBytes(bytes: Buffer): unknown {
+  const value: unknown = JSON.parse(bytes.toString('utf8'));
+  if (typeof value === 'object' && value !== null) sources.set(value, { kind: 'bytes', bytes });
+  return value;
 }
 
 /** Remembers that `text` is `JSON.stringify(value)`, exactly. */

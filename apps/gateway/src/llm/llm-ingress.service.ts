@@ -7,7 +7,7 @@ import {
   type CallEndpoint,
   type IncomingCall,
 } from '@warden/control-plane';
-import { isJsonObject, rememberJsonBytes, type JsonObject, type WireFormat } from '@warden/llm';
+import { isJsonObject, parseJsonBytes, type JsonObject, type WireFormat } from '@warden/llm';
 import type { z } from 'zod';
 import { ClientAuthService } from '../auth/client-auth.service';
 import { gatewayConfig } from '../config/gateway.config';
@@ -143,11 +143,14 @@ function sessionIdOf(req: IncomingMessage): string | undefined {
   return undefined;
 }
 
-/** Parses and shape-checks a JSON body (its bytes remembered as its source); every failure is a 400 naming the field. */
+/**
+ * Parses and shape-checks a JSON body (its bytes remembered as its source: the history serializes a large request
+ * again from them, on its writer thread); every failure is a 400 naming the field.
+ */
 export function parseJsonBody(raw: Buffer, schema: z.ZodType): JsonObject {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw.toString('utf8'));
+    parsed = parseJsonBytes(raw);
   } catch (error) {
     const detail = error instanceof Error ? error.message : 'parse error';
     throw new GatewayException(GatewayErrorCode.InvalidRequest, `Request body is not valid JSON: ${detail}`);
@@ -168,7 +171,5 @@ export function parseJsonBody(raw: Buffer, schema: z.ZodType): JsonObject {
       },
     );
   }
-  // The history serializes a large request again from these bytes, on its writer thread.
-  rememberJsonBytes(parsed, raw);
   return parsed;
 }

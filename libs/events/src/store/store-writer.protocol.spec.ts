@@ -1,4 +1,4 @@
-import { rememberJsonBytes, rememberJsonText } from '@warden/llm';
+import { parseJsonBytes, rememberJsonText } from '@warden/llm';
 import fc from 'fast-check';
 import { EVENT_TYPES } from '../event-types';
 import { applyCallEvent, callRowFromStarted, storedEvent, type StorableEvent } from './call-row.mapper';
@@ -120,8 +120,7 @@ describe('store writer protocol', () => {
       fc.property(received, ({ request, indent }) => {
         const padded = { ...request, pad: 'x'.repeat(MIN_BYTES_PAYLOAD) };
         const bytes = Buffer.from(JSON.stringify(padded, null, indent));
-        const parsed = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-        rememberJsonBytes(parsed, bytes);
+        const parsed = parseJsonBytes(bytes) as Record<string, unknown>;
         const event = requestEvent(parsed);
         const packed = packEvent(event);
         expect(packed.payloads[0]).toBeInstanceOf(Uint8Array);
@@ -136,8 +135,7 @@ describe('store writer protocol', () => {
     const secret = 'sk-ant-api03-shadowed-by-a-duplicate-key';
     const pad = 'x'.repeat(MIN_BYTES_PAYLOAD);
     const bytes = Buffer.from(`{"metadata": {"user_id": "${secret}", "user_id": "last"}, "pad": "${pad}"}`);
-    const parsed = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-    rememberJsonBytes(parsed, bytes);
+    const parsed = parseJsonBytes(bytes) as Record<string, unknown>;
     const packed = packEvent(requestEvent(parsed));
     const [decoded] = decodeBatch(structuredClone(batchOf([packed])));
     const text = decoded?.payloadText?.['request'];
@@ -146,25 +144,23 @@ describe('store writer protocol', () => {
   });
 
   it('sends received bytes that are a view into a larger buffer as a copy of their own', () => {
-    const request = { pad: 'x'.repeat(MIN_BYTES_PAYLOAD) };
-    const text = JSON.stringify(request);
+    const text = JSON.stringify({ pad: 'x'.repeat(MIN_BYTES_PAYLOAD) });
     const whole = Buffer.from(`garbage${text}garbage`);
-    const view = whole.subarray(7, 7 + text.length);
-    rememberJsonBytes(request, view);
+    const request = parseJsonBytes(whole.subarray(7, 7 + text.length)) as Record<string, unknown>;
     const sent = packEvent(requestEvent(request)).payloads[0] as Uint8Array;
     expect(sent.byteLength).toBe(text.length);
     expect(sent.buffer.byteLength).toBe(text.length);
     expect(Buffer.from(sent).toString('utf8')).toBe(text);
     // Bytes that are a whole buffer go as they are (the message copies them).
     const exact = Buffer.from(text);
-    rememberJsonBytes(request, exact);
-    expect(packEvent(requestEvent(request)).payloads[0]).toBe(exact);
+    expect(packEvent(requestEvent(parseJsonBytes(exact) as Record<string, unknown>)).payloads[0]).toBe(exact);
   });
 
   it('serializes small payloads parsed from bytes on the main thread, and reuses a text made already', () => {
-    const small = { model: 'm', messages: [] };
-    rememberJsonBytes(small, Buffer.from(JSON.stringify(small, null, 2)));
-    expect(packEvent(requestEvent(small)).payloads).toEqual([JSON.stringify(small)]);
+    const small = parseJsonBytes(Buffer.from(JSON.stringify({ model: 'm', messages: [] }, null, 2)));
+    expect(packEvent(requestEvent(small as Record<string, unknown>)).payloads).toEqual([
+      JSON.stringify(small),
+    ]);
     // The text the upstream was sent goes as it is, without walking the value again.
     const converted = { model: 'm', max_tokens: 1, messages: [] };
     const text = JSON.stringify(converted);
