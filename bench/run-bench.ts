@@ -455,6 +455,14 @@ function cpuUs(pid: number | undefined, mainThread = false): number {
   return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
 }
 
+/** What {@link cpuPerCall} sends: the small call at {@link CPU_CONNECTIONS} unless told. */
+interface CpuLoad {
+  path?: string;
+  body?: string;
+  calls?: number;
+  connections?: number;
+}
+
 /**
  * Gateway CPU per call (whole process and main thread): `calls` calls at `connections`, then the wait for the
  * history to be written.
@@ -462,7 +470,12 @@ function cpuUs(pid: number | undefined, mainThread = false): number {
 async function cpuPerCall(
   origin: string,
   pid: number | undefined,
-  { path = '/v1/chat/completions', body = SMALL_BODY, calls = CPU_CALLS, connections = CPU_CONNECTIONS } = {},
+  {
+    path = '/v1/chat/completions',
+    body = SMALL_BODY,
+    calls = CPU_CALLS,
+    connections = CPU_CONNECTIONS,
+  }: CpuLoad = {},
 ): Promise<{ process: number; main: number }> {
   const pool = new Pool(origin, { connections, pipelining: 1 });
   let left = calls;
@@ -477,6 +490,21 @@ async function cpuPerCall(
   await pool.close();
   await new Promise((r) => setTimeout(r, CPU_SETTLE_MS));
   return { process: (cpuUs(pid) - before.process) / calls, main: (cpuUs(pid, true) - before.main) / calls };
+}
+
+/** The lowest of {@link CPU_ROUNDS} rounds of {@link cpuPerCall}, each figure apart: the least sensitive to load. */
+async function lowestCpuPerCall(
+  origin: string,
+  pid: number | undefined,
+  load: CpuLoad = {},
+): Promise<{ process: number; main: number }> {
+  const lowest = { process: Number.POSITIVE_INFINITY, main: Number.POSITIVE_INFINITY };
+  for (let round = 0; round < CPU_ROUNDS; round++) {
+    const measured = await cpuPerCall(origin, pid, load);
+    lowest.process = Math.min(lowest.process, measured.process);
+    lowest.main = Math.min(lowest.main, measured.main);
+  }
+  return lowest;
 }
 
 /** The gateway's count of events given up (`/health`, check `events`); null when it reports none. */
@@ -536,20 +564,13 @@ async function runVariant(
     const ttft = addedOver(streamDirect.first, streamVia.first);
     const rows: VariantResult['throughput'] = [];
     for (const c of CONCURRENCY) rows.push(await alternatingThroughput(mockOrigin, gwOrigin, c));
-    let cpu = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < CPU_ROUNDS; round++)
-      cpu = Math.min(cpu, (await cpuPerCall(gwOrigin, gateway.pid)).process);
-    const largeCpu = { process: Number.POSITIVE_INFINITY, main: Number.POSITIVE_INFINITY };
-    for (let round = 0; round < CPU_ROUNDS; round++) {
-      const measured = await cpuPerCall(gwOrigin, gateway.pid, {
-        path: '/v1/messages',
-        body: LARGE_BODY,
-        calls: LARGE_CALLS,
-        connections: LARGE_CONNECTIONS,
-      });
-      largeCpu.process = Math.min(largeCpu.process, measured.process);
-      largeCpu.main = Math.min(largeCpu.main, measured.main);
-    }
+    const cpu = (await lowestCpuPerCall(gwOrigin, gateway.pid)).process;
+    const largeCpu = await lowestCpuPerCall(gwOrigin, gateway.pid, {
+      path: '/v1/messages',
+      body: LARGE_BODY,
+      calls: LARGE_CALLS,
+      connections: LARGE_CONNECTIONS,
+    });
     const largeThroughput = await alternatingThroughput(
       mockOrigin,
       gwOrigin,
