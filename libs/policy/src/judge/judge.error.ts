@@ -9,7 +9,9 @@ export type JudgeErrorCode =
   /** Connection or transport failure. */
   | 'network'
   /** The judge answered, but not with what was asked (no text, no JSON object, missing fields). */
-  | 'invalid-reply';
+  | 'invalid-reply'
+  /** What is to be judged is longer than the judge may be shown (it is not asked at all). */
+  | 'too-long';
 
 /**
  * A failed judge call. The message is safe to log and to show in events and blocked messages: it never contains

@@ -133,6 +133,8 @@ function createLlmRules(options: LlmRulesOptions, name: string): Policy {
         parseJudgeJson(await client.complete(system, rulesPrompt(text), ctx.signal)),
       );
     } catch (error) {
+      // The call ended (the client went away): no verdict was reached, and none is recorded.
+      if (ctx.signal.aborted) return blocked('the call ended before the judge answered');
       const reason = judgeFailureReason(error);
       const latencyMs = elapsed();
       const explanation = `judge unavailable: ${reason}`;

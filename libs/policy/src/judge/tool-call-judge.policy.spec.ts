@@ -151,15 +151,46 @@ describe('tool-call-judge', () => {
     ]);
   });
 
-  it('truncates arguments in the prompt, the events and the message', async () => {
-    const long = tool('toolu_long', 'bash', { command: `rm -rf ~ ${'x'.repeat(100)}` });
+  it('shows the judge the whole arguments, and truncates them in the events and the message', async () => {
+    // The danger sits past the display bound: a judge shown only the first characters would pass it.
+    const long = tool('toolu_long', 'bash', {
+      command: `echo ${'x'.repeat(200)}; rm -rf ~`,
+    });
     const { message: out, events } = await both(judge({ maxArgumentChars: 20 }), assistantMessage([long]));
+    expect(events.map((e) => e.type)).toEqual(['policy.tool-call-judge.blocked']);
     const args = String(events[0]?.data.arguments);
-    expect(args.startsWith('{"command":"rm -rf ~')).toBe(true);
+    expect(args.startsWith('{"command":"echo xxx')).toBe(true);
     expect(args).toContain('more characters]');
     expect(String(out.content[0]?.text)).toContain(args);
     const body = mock.requests[mock.requests.length - 1]?.body as { messages: Array<{ content: string }> };
-    expect(body.messages[1]?.content).toContain(args);
+    expect(body.messages[1]?.content).toContain(JSON.stringify(long.input));
+  });
+
+  it('does not ask the judge about arguments longer than maxJudgedArgumentChars: onError decides', async () => {
+    const long = tool('toolu_long', 'bash', { command: `echo ${'x'.repeat(100)}` });
+    const length = JSON.stringify(long.input).length;
+    const before = mock.stats.requests;
+    const { message: out, events } = await both(
+      judge({ maxJudgedArgumentChars: 50 }),
+      assistantMessage([long]),
+    );
+    expect(mock.stats.requests).toBe(before);
+    expect(blockSummary(out)).toEqual([expect.stringContaining('⛔') as unknown]);
+    expect(String(out.content[0]?.text)).toContain(
+      `judge unavailable: arguments of ${length} characters exceed maxJudgedArgumentChars (50)`,
+    );
+    expect(events.map((e) => e.type)).toEqual([
+      'policy.tool-call-judge.error',
+      'policy.tool-call-judge.blocked',
+    ]);
+    const open = await both(
+      judge({ maxJudgedArgumentChars: 50, onError: 'allow' }),
+      assistantMessage([long]),
+    );
+    expect(open.message.content).toEqual([long]);
+    // At the bound exactly, the judge is asked.
+    await both(judge({ maxJudgedArgumentChars: length }), assistantMessage([long]));
+    expect(mock.stats.requests).toBe(before + 2);
   });
 
   it('fills a custom template', async () => {
@@ -236,7 +267,7 @@ describe('tool-call-judge', () => {
     }
   });
 
-  it('aborts the judge call when the call signal fires', async () => {
+  it('aborts the judge call when the call signal fires, and records no verdict', async () => {
     const controller = new AbortController();
     const requested = once(mock.events, 'request');
     const aborted = once(mock.events, 'aborted');
@@ -249,11 +280,9 @@ describe('tool-call-judge', () => {
     controller.abort();
     await aborted;
     const { message: out, events } = await run;
-    expect(String(out.content[0]?.text)).toContain('judge unavailable: judge call aborted');
-    expect(events.map((e) => e.type)).toEqual([
-      'policy.tool-call-judge.error',
-      'policy.tool-call-judge.blocked',
-    ]);
+    // Nothing reaches a client that is gone; the history must not count a block (or an error) that never was.
+    expect(String(out.content[0]?.text)).toContain('the call ended before the judge answered');
+    expect(events).toEqual([]);
   });
 
   it('is registered as a built-in and validates its options strictly', () => {
@@ -276,6 +305,7 @@ describe('tool-call-judge', () => {
       onError: 'block',
       timeoutMs: 30_000,
       maxArgumentChars: 4000,
+      maxJudgedArgumentChars: 200_000,
       maxTokens: 256,
     });
     const schema = registry.list().find((t) => t.name === 'tool-call-judge')?.optionsSchema as {

@@ -17,8 +17,13 @@ import {
 
 /** Default probability at or above which a tool call is blocked. */
 export const DEFAULT_TOOL_JUDGE_THRESHOLD = 0.6;
-/** Default characters of tool arguments put in the prompt, the events and the blocked message. */
+/** Default characters of tool arguments shown in the events and the blocked message (the judge sees them whole). */
 export const DEFAULT_MAX_ARGUMENT_CHARS = 4000;
+/**
+ * Default bound on the arguments a judge is asked about (characters, some 50k tokens): longer arguments are not
+ * judged at all, a judge failure (see `onError`), because a judge shown part of them could pass what it never saw.
+ */
+export const DEFAULT_MAX_JUDGED_ARGUMENT_CHARS = 200_000;
 /** Default reply token budget of the tool-call judge (a short JSON verdict). */
 export const DEFAULT_TOOL_JUDGE_MAX_TOKENS = 256;
 /** Explanation used when the judge gives none. */
@@ -83,7 +88,17 @@ export const toolCallJudgeOptions = z
       .positive()
       .default(DEFAULT_MAX_ARGUMENT_CHARS)
       .describe(
-        'Tool arguments are truncated to this many characters in the prompt, events and blocked message.',
+        'Tool arguments are truncated to this many characters in the events and the blocked message (the judge ' +
+          'is shown them whole).',
+      ),
+    maxJudgedArgumentChars: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULT_MAX_JUDGED_ARGUMENT_CHARS)
+      .describe(
+        'Longest tool arguments (characters) the judge is asked about; longer ones are not judged: a judge ' +
+          'failure, handled as onError says (block by default).',
       ),
     maxTokens: z
       .number()
@@ -156,9 +171,22 @@ function createToolCallJudge(options: ToolCallJudgeOptions, name: string): Polic
 
     let judgement: ToolCallJudgement;
     try {
-      const reply = await client.complete(options.instructions, toolCallPrompt(call.name, args), ctx.signal);
+      // The judge sees the arguments whole or not at all: what a cut would hide is what it must see.
+      if (call.arguments.length > options.maxJudgedArgumentChars) {
+        throw new JudgeError(
+          'too-long',
+          `arguments of ${call.arguments.length} characters exceed maxJudgedArgumentChars (${options.maxJudgedArgumentChars})`,
+        );
+      }
+      const reply = await client.complete(
+        options.instructions,
+        toolCallPrompt(call.name, call.arguments),
+        ctx.signal,
+      );
       judgement = readToolCallJudgement(parseJudgeJson(reply));
     } catch (error) {
+      // The call ended (the client went away): no verdict was reached, and none is recorded.
+      if (ctx.signal.aborted) return blocked(NO_PROBABILITY, 'the call ended before the judge answered');
       const reason = judgeFailureReason(error);
       const latencyMs = elapsed();
       const explanation = `judge unavailable: ${reason}`;
