@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { script, startTestGateway, type TestGateway } from './support/harness';
 import { writePolicyConfig } from './support/test-plugins';
+import { waitFor } from './support/wait';
 
 describe('built-in policies through the gateway', () => {
   let gw: TestGateway;
@@ -62,6 +63,33 @@ describe('built-in policies through the gateway', () => {
     expect(res.choices[0]?.message.content).toBe('Try uv add x.');
     expect(res.id).toMatch(/^chatcmpl-mock-/);
     expect(res.object).toBe('chat.completion');
+  });
+
+  it('records the answer it gave itself in the history, as the final response', async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-test',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'please DROP TABLE users;' }],
+      }),
+    });
+    const answer = (await res.json()) as { content: Array<{ type: string; text: string }> };
+    const id = res.headers.get('x-warden-call-id') ?? '';
+    const view = await waitFor(async () => {
+      const stored = await fetch(`${gw.url}/api/calls/${id}`);
+      if (stored.status !== 200) return undefined;
+      const found = (await stored.json()) as {
+        call: { status: string; originalResponse: unknown; finalResponse: unknown };
+        events: Array<{ type: string }>;
+      };
+      return found.call.status === 'in_progress' || found.call.finalResponse === null ? undefined : found;
+    });
+    expect(view.call.status).toBe('completed');
+    expect(view.call.originalResponse).toBeNull();
+    expect(view.call.finalResponse).toMatchObject({ content: answer.content });
+    expect(view.events.map((e) => e.type)).toContain('response.completed');
   });
 
   it('answers a forbidden request itself, never calling the upstream, streaming or not', async () => {

@@ -116,6 +116,34 @@ describe.each(DATABASES)('history on %s', (_name, database) => {
     expect(sessions.items.map((s) => s.id)).toContain('session-history-1');
   });
 
+  it('records a stream that an upstream error event ended as failed, with the upstream message', async () => {
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-test',
+        max_tokens: 200,
+        stream: true,
+        messages: [
+          {
+            role: 'user',
+            content: script({ words: 20, errorAfterChunks: 3, errorMessage: 'upstream broke' }),
+          },
+        ],
+      }),
+    });
+    expect(await res.text()).toContain('event: error');
+    const id = res.headers.get('x-warden-call-id') ?? '';
+    const call = await waitFor(async () => {
+      const stored = await fetch(`${gw.url}/api/calls/${id}`);
+      if (stored.status !== 200) return undefined;
+      const view = (await stored.json()) as CallView;
+      return view.call.status === 'in_progress' ? undefined : view.call;
+    });
+    expect(call.status).toBe('failed');
+    expect(call.error).toContain('upstream broke');
+  });
+
   it('lists calls with filters and finds them by text', async () => {
     await streamedBlockedCall(gw);
     const blocked = await waitFor(async () => {

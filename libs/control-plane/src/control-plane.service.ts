@@ -312,6 +312,8 @@ export class ControlPlaneService {
       stop_sequence: null,
       usage: { input_tokens: 0, output_tokens: 0 },
     };
+    // The history keeps what the client got; no upstream answered, so there is no original response.
+    this.publish(ctx, EVENT_TYPES.responseCompleted, responseData(null, message));
     if (ctx.stream) {
       const sink = createClientSink(ctx.clientFormat, {}, includeUsageOf(ctx.request));
       let out = '';

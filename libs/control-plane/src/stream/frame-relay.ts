@@ -21,6 +21,12 @@ export interface FrameRelay {
   keepAlive(): string;
   /** True once the client's stream is complete (final event or error written). */
   readonly finished: boolean;
+  /**
+   * The message of the error event that ended the stream when it came from the upstream (an Anthropic `error`
+   * event, an OpenAI `{error}` chunk, converted or not): the client's stream is complete, the call failed.
+   * Undefined otherwise (a failure of the gateway's own is written with {@link FrameRelay.fail}).
+   */
+  readonly streamError: string | undefined;
   readonly usage: CallUsage;
 }
 

@@ -1,4 +1,4 @@
-import { ProtocolViolation, type AnthropicStreamEvent, type AnthropicUsage } from '@warden/llm';
+import { isJsonObject, ProtocolViolation, type AnthropicStreamEvent, type AnthropicUsage } from '@warden/llm';
 import type { CallUsage } from './frame-relay';
 
 /** Parses one SSE frame's JSON data; malformed data is a protocol violation, not a crash. */
@@ -18,4 +18,19 @@ export function trackAnthropicUsage(event: AnthropicStreamEvent, usage: CallUsag
   if (u === undefined) return;
   if (typeof u.input_tokens === 'number') usage.inputTokens = u.input_tokens;
   if (typeof u.output_tokens === 'number') usage.outputTokens = u.output_tokens;
+}
+
+/** Longest error message kept from an upstream's in-band error. */
+const MAX_ERROR_MESSAGE_CHARS = 1_000;
+
+/**
+ * The message of an in-band error (an Anthropic `error` event or an OpenAI `{error}` chunk: both hold
+ * `error.message`), bounded; a generic one when it has none.
+ */
+export function errorMessageOf(body: unknown): string {
+  const error = isJsonObject(body) ? body.error : undefined;
+  const message = isJsonObject(error) ? error.message : undefined;
+  const type = isJsonObject(error) && typeof error.type === 'string' ? error.type : 'error';
+  const text = typeof message === 'string' && message !== '' ? message : 'no message';
+  return `upstream ${type}: ${text.slice(0, MAX_ERROR_MESSAGE_CHARS)}`;
 }

@@ -10,7 +10,7 @@ import {
 } from '@warden/llm';
 import type { CallRecorder } from '../call/call-recorder';
 import type { CallUsage, ErrorKind, FrameRelay } from './frame-relay';
-import { parseFrameJson, trackAnthropicUsage } from './json-frame';
+import { errorMessageOf, parseFrameJson, trackAnthropicUsage } from './json-frame';
 import {
   ANTHROPIC_KEEPALIVE,
   anthropicErrorFrame,
@@ -25,6 +25,7 @@ import {
 export class AnthropicPassthroughRelay implements FrameRelay {
   private readonly validator = new AnthropicStreamValidator();
   readonly usage: CallUsage = {};
+  streamError: string | undefined = undefined;
 
   constructor(private readonly recorder?: CallRecorder) {}
 
@@ -36,6 +37,7 @@ export class AnthropicPassthroughRelay implements FrameRelay {
     if (frame.data === '') return '';
     const event = parseFrameJson(frame.data) as AnthropicStreamEvent;
     this.validator.check(event);
+    if (event.type === 'error') this.streamError = errorMessageOf(event);
     trackAnthropicUsage(event, this.usage);
     this.recorder?.upstreamEvent(event, frame.data.length);
     return frame.raw;
@@ -58,8 +60,8 @@ export class AnthropicPassthroughRelay implements FrameRelay {
 /** Same-format OpenAI stream with no response policy: validated, forwarded byte for byte, `[DONE]` guaranteed. */
 export class OpenAIPassthroughRelay implements FrameRelay {
   private readonly validator = new OpenAIStreamValidator();
-  private upstreamError = false;
   readonly usage: CallUsage = {};
+  streamError: string | undefined = undefined;
 
   constructor(private readonly recorder?: CallRecorder) {}
 
@@ -77,7 +79,7 @@ export class OpenAIPassthroughRelay implements FrameRelay {
     this.validator.check(chunk);
     if (isJsonObject(chunk)) {
       if (isJsonObject(chunk.error) && chunk.choices === undefined) {
-        this.upstreamError = true;
+        this.streamError = errorMessageOf(chunk);
         return frame.raw + OPENAI_DONE_FRAME;
       }
       this.recorder?.upstreamChunk(chunk as OpenAIChunk, frame.data.length);
@@ -91,7 +93,7 @@ export class OpenAIPassthroughRelay implements FrameRelay {
   }
 
   end(): string {
-    if (!this.validator.finished && !this.upstreamError) {
+    if (!this.validator.finished && this.streamError === undefined) {
       throw new ProtocolViolation('upstream stream ended before [DONE]');
     }
     return '';

@@ -4,8 +4,9 @@ import { encodeAnthropicEvent, type AnthropicStreamEvent } from '@warden/llm';
 import { UpstreamBody, type ResolvedRoute } from '@warden/upstream';
 import { CallAbort } from '../call/call-abort';
 import type { CallContext } from '../call/call-context';
-import { AnthropicPassthroughRelay } from './passthrough-relays';
-import { CLIENT_GONE, pumpStream } from './stream-pump';
+import type { FrameRelay } from './frame-relay';
+import { AnthropicPassthroughRelay, OpenAIPassthroughRelay } from './passthrough-relays';
+import { CLIENT_GONE, pumpStream, UPSTREAM_LINGERED } from './stream-pump';
 
 function context(): CallContext {
   const aborts = new CallAbort();
@@ -128,5 +129,260 @@ describe('pumpStream', () => {
     expect(rest).toMatch(/^event: error\ndata: /);
     expect(rest).toContain('invalid upstream stream');
     expect(outcome.bytesOut).toBe(Buffer.byteLength(written));
+  });
+
+  /** A client that records what it is sent, and whether (and when) its response was ended. */
+  function recordingClient(): {
+    client: ServerResponse;
+    written: () => string;
+    endedAt: () => number | undefined;
+  } {
+    let text = '';
+    let ended: number | undefined;
+    const client = new Writable({
+      write(chunk: Buffer, _enc, callback) {
+        text += chunk.toString();
+        callback();
+      },
+      final(callback) {
+        ended = performance.now();
+        callback();
+      },
+    });
+    return { client: client as unknown as ServerResponse, written: () => text, endedAt: () => ended };
+  }
+
+  /** A call context whose abort fails the upstream body, as the upstream client does. */
+  function linkedContext(upstream: UpstreamBody): CallContext {
+    const ctx = context();
+    ctx.signal.addEventListener('abort', () => upstream.fail(new Error(String(ctx.aborts.reason))));
+    return ctx;
+  }
+
+  const OPTIONS = { maxFrameBytes: 1 << 20, firstTokenMs: 10_000, keepAliveMs: 10_000 };
+  const stop: AnthropicStreamEvent[] = [
+    {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: 1 },
+    },
+    { type: 'message_stop' },
+  ];
+  const frames = (events: readonly AnthropicStreamEvent[]): string =>
+    events.map((e) => encodeAnthropicEvent(e)).join('');
+
+  it('ends the client response as soon as the stream is complete, and cuts an upstream that lingers', async () => {
+    const upstream = new UpstreamBody();
+    upstream.push(Buffer.from(frames([start, ...stop])));
+    const { client, written, endedAt } = recordingClient();
+    const began = performance.now();
+    const done = pumpStream(
+      linkedContext(upstream),
+      { status: 200, headers: {}, body: upstream },
+      client,
+      new AnthropicPassthroughRelay(),
+      {
+        ...OPTIONS,
+        drainAfterFinishMs: 200,
+      },
+    );
+    await ticks(20);
+    // The client has its whole stream and its response is over while the upstream body is still open.
+    expect(written()).toBe(frames([start, ...stop]));
+    expect(endedAt()).toBeDefined();
+    const outcome = await done;
+    expect(performance.now() - began).toBeGreaterThanOrEqual(190);
+    expect(outcome.status).toBe('completed');
+    expect(upstream.destroyed || !upstream.complete).toBe(true);
+  });
+
+  it('reads the upstream to its end after the stream, and a reset then changes nothing', async () => {
+    const upstream = new UpstreamBody();
+    upstream.push(Buffer.from(frames([start, ...stop])));
+    const { client, written } = recordingClient();
+    const ctx = linkedContext(upstream);
+    const done = pumpStream(
+      ctx,
+      { status: 200, headers: {}, body: upstream },
+      client,
+      new AnthropicPassthroughRelay(),
+      OPTIONS,
+    );
+    await ticks(10);
+    upstream.fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    const outcome = await done;
+    expect(outcome.status).toBe('completed');
+    expect(written()).toBe(frames([start, ...stop]));
+    expect(ctx.aborts.aborted).toBe(false);
+    expect(UPSTREAM_LINGERED).toContain('open');
+  });
+
+  it.each([
+    [
+      'an Anthropic error event',
+      new AnthropicPassthroughRelay(),
+      frames([start, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }]),
+      'upstream overloaded_error: Overloaded',
+    ],
+    [
+      'an OpenAI {error} chunk',
+      new OpenAIPassthroughRelay(),
+      'data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n' +
+        'data: {"error":{"message":"Rate limited","type":"rate_limit_error"}}\n\n',
+      'upstream rate_limit_error: Rate limited',
+    ],
+  ] as Array<[string, FrameRelay, string, string]>)(
+    'records a stream ended by %s as failed (the client got it whole)',
+    async (_label, relay, body, message) => {
+      const upstream = UpstreamBody.of(body);
+      const { client, written } = recordingClient();
+      const outcome = await pumpStream(
+        context(),
+        { status: 200, headers: {}, body: upstream },
+        client,
+        relay,
+        OPTIONS,
+      );
+      expect(outcome).toMatchObject({ status: 'failed', error: message });
+      expect(written().startsWith(body)).toBe(true);
+    },
+  );
+
+  /** A relay (Anthropic passthrough) whose policy holds the frames it is told to, then answers them late. */
+  function holdingRelay(hold: (frame: string) => 'hold' | 'decide' | 'pass'): {
+    relay: FrameRelay;
+    decide: () => void;
+  } {
+    const inner = new AnthropicPassthroughRelay();
+    let held = '';
+    let release: (() => void) | undefined;
+    const relay: FrameRelay = {
+      frame: (frame) => {
+        const text = inner.frame(frame);
+        const kind = hold(frame.data);
+        if (kind === 'hold') {
+          held += text;
+          return '';
+        }
+        if (kind === 'decide') {
+          return new Promise<string>((resolve) => {
+            release = () => {
+              const out = held + text;
+              held = '';
+              resolve(out);
+            };
+          });
+        }
+        return text;
+      },
+      end: () => inner.end(),
+      fail: (kind, message) => inner.fail(kind, message),
+      keepAlive: () => inner.keepAlive(),
+      get finished() {
+        return inner.finished;
+      },
+      get streamError() {
+        return inner.streamError;
+      },
+      usage: inner.usage,
+    };
+    return { relay, decide: () => release?.() };
+  }
+
+  const textStart: AnthropicStreamEvent = {
+    type: 'content_block_start',
+    index: 0,
+    content_block: { type: 'text', text: '' },
+  };
+  const textDelta: AnthropicStreamEvent = {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'text_delta', text: 'Let me look.' },
+  };
+  const textStop: AnthropicStreamEvent = { type: 'content_block_stop', index: 0 };
+  const toolStart: AnthropicStreamEvent = {
+    type: 'content_block_start',
+    index: 1,
+    content_block: { type: 'tool_use', id: 't', name: 'bash', input: {} },
+  };
+
+  it('writes what was released before a policy decides, and keeps the client alive while it decides', async () => {
+    const { relay, decide } = holdingRelay((data) => (data.includes('tool_use') ? 'decide' : 'pass'));
+    const upstream = new UpstreamBody();
+    // One read: the message start and text, then a tool call the policy must decide on.
+    upstream.push(Buffer.from(frames([start, textStart, textDelta, textStop, toolStart])));
+    const { client, written } = recordingClient();
+    const ctx = context();
+    const done = pumpStream(ctx, { status: 200, headers: {}, body: upstream }, client, relay, {
+      ...OPTIONS,
+      keepAliveMs: 100,
+    });
+    await ticks(10);
+    expect(written()).toBe(frames([start, textStart, textDelta, textStop]));
+    await new Promise((r) => setTimeout(r, 260));
+    const pings = written().slice(frames([start, textStart, textDelta, textStop]).length);
+    expect(pings).toMatch(/^(event: ping\ndata: \{"type":"ping"\}\n\n){2,}$/);
+    decide();
+    upstream.push(Buffer.from(frames([{ type: 'content_block_stop', index: 1 }, ...stop])));
+    upstream.end();
+    const outcome = await done;
+    expect(outcome.status).toBe('completed');
+    expect(written().endsWith(frames([toolStart, { type: 'content_block_stop', index: 1 }, ...stop]))).toBe(
+      true,
+    );
+    // The first token is the first byte the client got, not the first the upstream sent.
+    expect(outcome.firstTokenMs).toBeDefined();
+  });
+
+  it('keeps the client alive while a policy holds frames without waiting on anything', async () => {
+    let holding = true;
+    const { relay } = holdingRelay((data) =>
+      holding && data.includes('input_json_delta') ? 'hold' : 'pass',
+    );
+    const upstream = new UpstreamBody();
+    upstream.push(Buffer.from(frames([start, textStart, textStop, toolStart])));
+    const { client, written } = recordingClient();
+    const done = pumpStream(context(), { status: 200, headers: {}, body: upstream }, client, relay, {
+      ...OPTIONS,
+      keepAliveMs: 100,
+    });
+    const argument = (i: number): AnthropicStreamEvent => ({
+      type: 'content_block_delta',
+      index: 1,
+      delta: { type: 'input_json_delta', partial_json: `"${i}` },
+    });
+    // The tool's arguments keep coming, held back, for longer than the keep-alive interval.
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      upstream.push(Buffer.from(frames([argument(i)])));
+    }
+    const before = frames([start, textStart, textStop, toolStart]);
+    expect(written().startsWith(before)).toBe(true);
+    expect(written().slice(before.length)).toMatch(/^(event: ping\ndata: \{"type":"ping"\}\n\n)+$/);
+    holding = false;
+    upstream.push(Buffer.from(frames([{ type: 'content_block_stop', index: 1 }, ...stop])));
+    upstream.end();
+    await expect(done).resolves.toMatchObject({ status: 'completed' });
+  });
+
+  it('sends no keep-alive while the upstream itself is silent and nothing is held', async () => {
+    const upstream = new UpstreamBody();
+    upstream.push(Buffer.from(frames([start, textStart])));
+    const { client, written } = recordingClient();
+    const done = pumpStream(
+      context(),
+      { status: 200, headers: {}, body: upstream },
+      client,
+      new AnthropicPassthroughRelay(),
+      {
+        ...OPTIONS,
+        keepAliveMs: 100,
+      },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(written()).toBe(frames([start, textStart]));
+    upstream.push(Buffer.from(frames([textDelta, { type: 'content_block_stop', index: 0 }, ...stop])));
+    upstream.end();
+    await expect(done).resolves.toMatchObject({ status: 'completed' });
   });
 });

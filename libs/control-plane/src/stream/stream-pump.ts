@@ -10,7 +10,7 @@ import type { ErrorKind, FrameRelay } from './frame-relay';
 /** What happened to a streamed call. */
 export interface StreamOutcome {
   status: 'completed' | 'client_aborted' | 'failed';
-  /** ms from arrival to the first byte written to the client after the headers. */
+  /** ms from arrival to the first byte of the stream written to the client (keep-alives aside). */
   firstTokenMs?: number;
   error?: string;
   /** Bytes read from upstream. */
@@ -38,28 +38,37 @@ function classify(error: unknown, ctx: CallContext): { kind: ErrorKind; message:
 }
 
 /**
+ * How long the upstream may take to end its body once the client's stream is complete (its final event written):
+ * it is read to its end so that its connection can serve another call, but one that stays open is cut.
+ */
+export const DRAIN_AFTER_FINISH_MS = 5_000;
+
+/** The abort reason of an upstream that did not end its body {@link DRAIN_AFTER_FINISH_MS} after the stream. */
+export const UPSTREAM_LINGERED = 'upstream kept the stream open after its end';
+
+/**
  * Streams an upstream SSE response to the client through `relay`. Upstream is read at the client's pace (a full
  * socket buffer waits for `drain` before the next read), the first-token deadline applies to the first body byte,
  * and any failure after the headers ends the stream with the protocol's own error event: never a corrupt stream.
+ *
+ * What the relay releases is written before the pump waits on a policy (a judge), and while a policy holds events
+ * (upstream data came that the client has not been sent, or a policy is deciding) the client gets a keep-alive
+ * after `keepAliveMs` without a write. Once the client's stream is complete its response ends; the upstream body is
+ * still read to its end (see {@link DRAIN_AFTER_FINISH_MS}), and nothing read then changes the outcome.
  */
 export async function pumpStream(
   ctx: CallContext,
   upstream: UpstreamResponse,
   res: ServerResponse,
   relay: FrameRelay,
-  options: { maxFrameBytes: number; firstTokenMs: number; keepAliveMs: number },
+  options: {
+    maxFrameBytes: number;
+    firstTokenMs: number;
+    keepAliveMs: number;
+    /** How long the upstream may take to end its body after the stream is complete (default 5 s). */
+    drainAfterFinishMs?: number;
+  },
 ): Promise<StreamOutcome> {
-  /** Waits for a policy that holds the stream (a judge), keeping the client connection alive meanwhile. */
-  const waitFor = async (pending: Promise<string>): Promise<string> => {
-    const timer = setInterval(() => {
-      if (!res.destroyed) res.write(relay.keepAlive());
-    }, options.keepAliveMs);
-    try {
-      return await pending;
-    } finally {
-      clearInterval(timer);
-    }
-  };
   const decoder = new SseDecoder({ maxFrameBytes: options.maxFrameBytes });
   const outcome: StreamOutcome = { status: 'completed', bytesIn: 0, bytesOut: 0 };
   const firstToken = setTimeout(() => {
@@ -71,6 +80,23 @@ export async function pumpStream(
       ),
     );
   }, options.firstTokenMs);
+  /** When the client was last written to, and upstream last read from (performance.now()). */
+  let lastWrite = performance.now();
+  let lastRead = 0;
+  /** A policy is deciding (the relay answered with a promise). */
+  let deciding = false;
+  const keepAlive = setInterval(
+    () => {
+      if (res.writableEnded || res.destroyed || relay.finished) return;
+      const holding = deciding || lastRead > lastWrite;
+      if (holding && performance.now() - lastWrite >= options.keepAliveMs) {
+        res.write(relay.keepAlive());
+        lastWrite = performance.now();
+      }
+    },
+    Math.max(1, Math.floor(options.keepAliveMs / 2)),
+  );
+  let drainDeadline: NodeJS.Timeout | undefined;
   // What the frames of one upstream read produced, written once per read; what it holds when a later frame of the
   // same read fails is valid output, and goes out before the error event.
   let out = '';
@@ -78,35 +104,59 @@ export async function pumpStream(
   const flush = (): boolean => {
     const text = out;
     out = '';
+    if (text.length === 0) return true;
+    lastWrite = performance.now();
+    outcome.firstTokenMs ??= lastWrite - ctx.startedAt;
     outcome.bytesOut += Buffer.byteLength(text);
     return res.write(text);
+  };
+  /** The relay's text for a frame or the end; what it released so far goes out before a policy is waited on. */
+  const take = async (text: string | Promise<string>): Promise<void> => {
+    if (!isPromise(text)) {
+      out += text;
+      return;
+    }
+    flush();
+    deciding = true;
+    try {
+      out += await text;
+    } finally {
+      deciding = false;
+    }
+  };
+  /** The client's stream is complete: end its response now, and give the upstream a while to end its body. */
+  const finish = (): void => {
+    if (drainDeadline !== undefined) return;
+    if (!res.destroyed) res.end();
+    drainDeadline = setTimeout(
+      () => ctx.abort(UPSTREAM_LINGERED),
+      options.drainAfterFinishMs ?? DRAIN_AFTER_FINISH_MS,
+    );
   };
   try {
     for await (const chunk of upstream.body as AsyncIterable<Buffer>) {
       outcome.bytesIn += chunk.length;
-      if (outcome.firstTokenMs === undefined) {
-        clearTimeout(firstToken);
-        outcome.firstTokenMs = performance.now() - ctx.startedAt;
-      }
+      clearTimeout(firstToken);
       if (relay.finished) continue;
+      lastRead = performance.now();
       for (const frame of decoder.push(chunk)) {
-        const text = relay.frame(frame);
-        out += isPromise(text) ? await waitFor(text) : text;
+        await take(relay.frame(frame));
         if (relay.finished) break;
       }
-      if (out.length > 0 && !flush()) await once(res, 'drain', { signal: ctx.signal });
+      if (relay.finished) {
+        flush();
+        finish();
+      } else if (out.length > 0 && !flush()) await once(res, 'drain', { signal: ctx.signal });
     }
     if (!relay.finished) {
-      for (const frame of decoder.end()) {
-        const text = relay.frame(frame);
-        out += isPromise(text) ? await waitFor(text) : text;
-      }
-      const end = relay.end();
-      out += isPromise(end) ? await waitFor(end) : end;
-      if (out.length > 0) flush();
+      for (const frame of decoder.end()) await take(relay.frame(frame));
+      await take(relay.end());
+      flush();
     }
   } catch (error) {
-    if (res.destroyed || (ctx.aborts.aborted && ctx.aborts.reason === CLIENT_GONE)) {
+    if (relay.finished && res.writableEnded) {
+      // The client got its whole stream: what the upstream did after it (a reset, lingering) changes nothing.
+    } else if (res.destroyed || (ctx.aborts.aborted && ctx.aborts.reason === CLIENT_GONE)) {
       outcome.status = 'client_aborted';
     } else {
       const cause: unknown = ctx.aborts.aborted ? ctx.aborts.reason : error;
@@ -121,7 +171,14 @@ export async function pumpStream(
     }
   } finally {
     clearTimeout(firstToken);
-    if (!res.destroyed) res.end();
+    clearInterval(keepAlive);
+    clearTimeout(drainDeadline);
+    if (!res.destroyed && !res.writableEnded) res.end();
+  }
+  // A stream that ended with an upstream's error event reached the client whole, but the call failed.
+  if (outcome.status === 'completed' && relay.streamError !== undefined) {
+    outcome.status = 'failed';
+    outcome.error = relay.streamError;
   }
   return outcome;
 }

@@ -16,7 +16,7 @@ import {
 import { isPromise, PASS_THROUGH, type StreamTransform } from '@warden/policy';
 import type { CallRecorder } from '../call/call-recorder';
 import type { CallUsage, ErrorKind, FrameRelay } from './frame-relay';
-import { parseFrameJson, trackAnthropicUsage } from './json-frame';
+import { errorMessageOf, parseFrameJson, trackAnthropicUsage } from './json-frame';
 import {
   ANTHROPIC_KEEPALIVE,
   anthropicErrorFrame,
@@ -39,6 +39,8 @@ export interface EventSink {
   fail(kind: ErrorKind, message: string): string;
   keepAlive(): string;
   readonly finished: boolean;
+  /** The message of an `error` event written (see FrameRelay.streamError); not set by `fail`. */
+  readonly streamError: string | undefined;
 }
 
 /** The validated encoder of canonical events into the client's SSE. */
@@ -92,6 +94,7 @@ class OpenAIChunkSource implements EventSource {
 
 class AnthropicSink implements EventSink {
   private readonly validator = new AnthropicStreamValidator();
+  streamError: string | undefined = undefined;
 
   constructor(private readonly usage: CallUsage) {}
 
@@ -101,6 +104,7 @@ class AnthropicSink implements EventSink {
 
   write(event: AnthropicStreamEvent): string {
     this.validator.check(event);
+    if (event.type === 'error') this.streamError = errorMessageOf(event);
     trackAnthropicUsage(event, this.usage);
     return encodeAnthropicEvent(event);
   }
@@ -118,6 +122,7 @@ class OpenAISink implements EventSink {
   private readonly encoder: OpenAIStreamEncoder;
   private readonly validator = new OpenAIStreamValidator();
   private errored = false;
+  streamError: string | undefined = undefined;
 
   constructor(
     private readonly usage: CallUsage,
@@ -134,6 +139,7 @@ class OpenAISink implements EventSink {
     trackAnthropicUsage(event, this.usage);
     if (event.type === 'error') {
       this.errored = true;
+      this.streamError = errorMessageOf(event);
       return encodeOpenAIChunk(this.encoder.encodeError(event)) + OPENAI_DONE_FRAME;
     }
     if (event.type === 'message_stop') {
@@ -193,6 +199,10 @@ export class TranscodingRelay implements FrameRelay {
 
   get finished(): boolean {
     return this.sink.finished;
+  }
+
+  get streamError(): string | undefined {
+    return this.sink.streamError;
   }
 
   frame(frame: SseFrame): string | Promise<string> {
