@@ -30,6 +30,7 @@ const LF = '\n';
 const CR = '\r';
 const BOM = '\uFEFF';
 const LF_CODE = 0x0a;
+const CR_CODE = 0x0d;
 const COLON_CODE = 0x3a;
 const SPACE_CODE = 0x20;
 const NOT_FOUND = -1;
@@ -50,11 +51,13 @@ const DIGITS = /^[0-9]+$/;
 export class SseDecoder {
   private readonly maxFrameBytes: number;
   private readonly utf8 = new TextDecoder('utf-8');
-  /** Text from the start of the current (incomplete) frame. */
+  /** Text not parsed yet: from the start of the first incomplete line. */
   private buffer = '';
-  /** Offset in {@link buffer} of the first line not parsed yet. */
-  private pos = 0;
-  /** UTF-8 size of {@link buffer}. */
+  /** Chunks received after {@link buffer} that end no line: joined to it only when a line can end. */
+  private readonly pending: string[] = [];
+  /** Text of the current frame parsed already (its complete lines): kept for its `raw`. */
+  private readonly frameParts: string[] = [];
+  /** UTF-8 size of the current frame's text: {@link frameParts}, {@link buffer} and {@link pending}. */
   private bufferBytes = 0;
   private started = false;
   private data: string | undefined = undefined;
@@ -66,7 +69,10 @@ export class SseDecoder {
     this.maxFrameBytes = options?.maxFrameBytes ?? DEFAULT_MAX_SSE_FRAME_BYTES;
   }
 
-  /** Feeds the next chunk of the stream; returns the frames it completed (often none or one). */
+  /**
+   * Feeds the next chunk of the stream; returns the frames it completed (often none or one). Linear in the size of
+   * the stream however it is cut: a chunk that ends no line is only set aside, and text is searched once.
+   */
   push(chunk: Uint8Array | string): SseFrame[] {
     let text = typeof chunk === 'string' ? chunk : this.utf8.decode(chunk, { stream: true });
     if (!this.started && text.length > 0) {
@@ -74,8 +80,15 @@ export class SseDecoder {
       if (text.startsWith(BOM)) text = text.slice(BOM.length);
     }
     if (text.length === 0) return [];
-    this.buffer += text;
     this.bufferBytes += Buffer.byteLength(text);
+    // A `\r` ending the buffer waits for the next character; otherwise only a line ending can complete a line.
+    const pendingCr = this.pending.length === 0 && this.buffer.charCodeAt(this.buffer.length - 1) === CR_CODE;
+    if (!pendingCr && !text.includes(LF) && !text.includes(CR)) {
+      this.pending.push(text);
+      this.checkSize(this.bufferBytes);
+      return [];
+    }
+    this.buffer += this.takePending() + text;
     return this.parse(false);
   }
 
@@ -87,29 +100,38 @@ export class SseDecoder {
    */
   end(): SseFrame[] {
     const tail = this.utf8.decode();
-    if (tail.length > 0) {
-      this.buffer += tail;
-      this.bufferBytes += Buffer.byteLength(tail);
-    }
+    if (tail.length > 0) this.bufferBytes += Buffer.byteLength(tail);
+    this.buffer += this.takePending() + tail;
     const frames = this.parse(true);
-    if (this.pos < this.buffer.length) this.processLine(this.buffer.slice(this.pos));
-    if (this.data !== undefined && this.buffer.length > 0) frames.push(this.makeFrame(this.buffer));
+    if (this.buffer.length > 0) this.processLine(this.buffer);
+    const raw = this.frameParts.join('') + this.buffer;
+    if (this.data !== undefined && raw.length > 0) frames.push(this.makeFrame(raw));
     this.buffer = '';
-    this.pos = 0;
+    this.frameParts.length = 0;
     this.bufferBytes = 0;
     this.started = false;
     this.resetFields();
     return frames;
   }
 
+  /** The chunks set aside, as one string (and none left aside). */
+  private takePending(): string {
+    if (this.pending.length === 0) return '';
+    const text = this.pending.join('');
+    this.pending.length = 0;
+    return text;
+  }
+
+  /** Parses the complete lines of {@link buffer}; keeps the rest of it (from the first incomplete line). */
   private parse(final: boolean): SseFrame[] {
     const frames: SseFrame[] = [];
     const buffer = this.buffer;
     const length = buffer.length;
-    let pos = this.pos;
+    let pos = 0;
+    /** Where the part of the current frame that is in `buffer` starts. */
     let frameStart = 0;
-    let nextLf = buffer.indexOf(LF, pos);
-    let nextCr = buffer.indexOf(CR, pos);
+    let nextLf = buffer.indexOf(LF);
+    let nextCr = buffer.indexOf(CR);
     for (;;) {
       if (nextLf !== NOT_FOUND && nextLf < pos) nextLf = buffer.indexOf(LF, pos);
       if (nextCr !== NOT_FOUND && nextCr < pos) nextCr = buffer.indexOf(CR, pos);
@@ -127,7 +149,9 @@ export class SseDecoder {
       }
       if (eol === pos) {
         // Blank line: the frame ends here.
-        const raw = buffer.slice(frameStart, next);
+        const end = buffer.slice(frameStart, next);
+        const raw = this.frameParts.length === 0 ? end : this.frameParts.join('') + end;
+        this.frameParts.length = 0;
         const rawBytes = Buffer.byteLength(raw);
         this.checkSize(rawBytes);
         if (this.data !== undefined) frames.push(this.makeFrame(raw));
@@ -139,11 +163,8 @@ export class SseDecoder {
       }
       pos = next;
     }
-    if (frameStart > 0) {
-      this.buffer = buffer.slice(frameStart);
-      pos -= frameStart;
-    }
-    this.pos = pos;
+    if (pos > frameStart) this.frameParts.push(buffer.slice(frameStart, pos));
+    this.buffer = pos > 0 ? buffer.slice(pos) : buffer;
     this.checkSize(this.bufferBytes);
     return frames;
   }
