@@ -110,6 +110,17 @@ describe('AUTH_MODE passthrough and both', () => {
       const models = await fetch(`${gw.url}/v1/models`, { headers: { 'x-warden-api-key': PROXY_KEY } });
       expect(models.status).toBe(200);
       expect((await fetch(`${gw.url}/v1/models`)).status).toBe(401);
+      // A proxy key where the provider key goes is refused: forwarded, it would reach the provider.
+      const upstreamCalls = gw.mock.stats.requests;
+      const leak = await post(gw.url, '/v1/messages', body, {
+        'x-api-key': PROXY_KEY,
+        'x-warden-api-key': PROXY_KEY,
+      });
+      expect(leak.status).toBe(401);
+      expect(((await leak.json()) as { error: { message: string } }).error.message).toContain(
+        'x-warden-api-key',
+      );
+      expect(gw.mock.stats.requests).toBe(upstreamCalls);
     } finally {
       await gw.close();
     }
@@ -128,6 +139,11 @@ describe('AUTH_MODE passthrough and both', () => {
       ).toBe(200);
       expect(lastUpstreamRequest(gw).headers.authorization).toBe('Bearer sk-own');
       expect((await post(gw.url, '/v1/chat/completions', body)).status).toBe(401);
+      // The model list is the gateway's own answer: nothing upstream checks a made-up key there.
+      const models = (headers: Record<string, string>): Promise<Response> =>
+        fetch(`${gw.url}/v1/models`, { headers });
+      expect((await models({ 'x-api-key': 'total-garbage' })).status).toBe(401);
+      expect((await models({ authorization: `Bearer ${PROXY_KEY}` })).status).toBe(200);
     } finally {
       await gw.close();
     }

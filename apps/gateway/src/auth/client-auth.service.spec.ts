@@ -171,6 +171,9 @@ describe('ClientAuthService', () => {
       ['a wrong proxy key', { [PROXY_KEY_HEADER]: KEY_B, 'x-api-key': 'sk-provider' }],
       ['the proxy key in Authorization only', { authorization: `Bearer ${KEY_A}` }],
       ['a missing provider credential', { [PROXY_KEY_HEADER]: KEY_A }],
+      // Forwarded, the proxy key would reach the provider.
+      ['the proxy key as the provider credential', { [PROXY_KEY_HEADER]: KEY_A, 'x-api-key': KEY_A }],
+      ['the proxy key as a provider bearer', { [PROXY_KEY_HEADER]: KEY_A, authorization: `Bearer ${KEY_A}` }],
     ])('refuses %s with 401', (_name, headers) => {
       expect(rejection(auth, request(headers)).code).toBe(GatewayErrorCode.Authentication);
     });
@@ -201,6 +204,21 @@ describe('ClientAuthService', () => {
 
     it('refuses a client without any credential with 401', () => {
       expect(rejection(auth, request({})).code).toBe(GatewayErrorCode.Authentication);
+    });
+
+    it('refuses a credential that is not a proxy key on a route the gateway answers itself', () => {
+      // Nothing upstream would check it there: any made-up key would do.
+      expect(() => auth.authenticate(request({ 'x-api-key': 'made-up' }), { forUpstream: false })).toThrow(
+        GatewayException,
+      );
+      expect(auth.authenticate(request({ 'x-api-key': KEY_A }), { forUpstream: false }).keyId).toMatch(
+        /^[0-9a-f]{12}$/,
+      );
+      // Without client keys (loopback only), a provider credential is no reason to refuse.
+      const open = service({ AUTH_MODE: 'both' });
+      expect(
+        open.authenticate(request({ 'x-api-key': 'sk-any' }, LOCAL), { forUpstream: false }).keyId,
+      ).toBeUndefined();
     });
   });
 });

@@ -93,6 +93,13 @@ export class ClientAuthService implements OnModuleInit {
           if (!forUpstream) return { keyId, credential: undefined };
           throw new GatewayException(GatewayErrorCode.Authentication, 'Missing provider API key');
         }
+        // A proxy key sent where the provider key goes would be forwarded to the provider: refused instead.
+        if (this.match(presented.value) !== undefined) {
+          throw new GatewayException(
+            GatewayErrorCode.Authentication,
+            `A proxy key is not a provider API key: send it in the ${PROXY_KEY_HEADER} header`,
+          );
+        }
         return { keyId, credential: presented };
       }
       case 'both': {
@@ -103,6 +110,9 @@ export class ClientAuthService implements OnModuleInit {
           if (this.keys.length === 0) return { keyId: undefined, credential: undefined };
           throw this.invalidKey(presented);
         }
+        // A credential that is not a proxy key is only good for the provider that checks it: on a route the
+        // gateway answers itself nothing would, so it is refused there.
+        if (!forUpstream && this.keys.length > 0) throw this.invalidKey(presented);
         return { keyId: undefined, credential: presented };
       }
     }

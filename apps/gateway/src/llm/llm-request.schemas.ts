@@ -16,7 +16,10 @@ export const anthropicMessagesSchema = z
   .object({
     model: z.string({ error: 'model is required and must be a string' }).min(1, 'model must not be empty'),
     messages: z.array(z.unknown(), { error: 'messages is required and must be an array' }),
-    max_tokens: z.number({ error: 'max_tokens is required and must be a number' }).int().positive(),
+    max_tokens: z
+      .number({ error: 'max_tokens is required and must be a number' })
+      .int('max_tokens must be an integer')
+      .positive('max_tokens must be at least 1'),
     stream: z.boolean({ error: 'stream must be a boolean' }).optional(),
   })
   .passthrough();

@@ -90,6 +90,24 @@ describe('buildUpstreamHeaders', () => {
     expect(out['content-type']).toBe('application/json');
   });
 
+  it('drops the headers the client lists in Connection (hop-by-hop for its connection only)', () => {
+    const out = build(
+      {
+        ...claudeCodeHeaders,
+        connection: 'keep-alive, X-Hop,, x-other-hop ',
+        'x-hop': 'a',
+        'x-other-hop': 'b',
+      },
+      'anthropic',
+      'anthropic',
+    );
+    expect(out).toEqual({
+      ...claudeCodeHeaders,
+      'content-type': 'application/json',
+      'accept-encoding': 'identity',
+    });
+  });
+
   it('replaces the client content-type with JSON', () => {
     expect(build({ 'content-type': 'text/plain' }, 'openai', 'openai')['content-type']).toBe(
       'application/json',
@@ -200,5 +218,13 @@ describe('clientResponseHeaders', () => {
 
   it('drops the content-type of a converted response', () => {
     expect(clientResponseHeaders(upstream, false)).toEqual(kept);
+  });
+
+  it('drops the headers its Connection header lists, and proxy-authenticate', () => {
+    const out = clientResponseHeaders(
+      { ...upstream, connection: 'keep-alive, X-Up-Hop', 'x-up-hop': 'v', 'proxy-authenticate': 'Basic' },
+      true,
+    );
+    expect(out).toEqual({ ...kept, 'content-type': 'application/json' });
   });
 });

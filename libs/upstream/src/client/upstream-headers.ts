@@ -58,7 +58,26 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'alt-svc',
   'server',
   'date',
+  'proxy-authenticate',
+  'proxy-connection',
 ]);
+
+/**
+ * The header names a message's `Connection` header lists (lower case): hop-by-hop for this connection only, never
+ * forwarded by a proxy (RFC 9110 §7.6.1).
+ */
+export function connectionListed(headers: IncomingHttpHeaders): ReadonlySet<string> {
+  const value = headers.connection;
+  if (value === undefined || value === '') return NO_NAMES;
+  const names = new Set<string>();
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '') names.add(name);
+  }
+  return names;
+}
+
+const NO_NAMES: ReadonlySet<string> = new Set();
 
 /** Options of {@link buildUpstreamHeaders}. */
 export interface UpstreamHeaderOptions {
@@ -80,8 +99,9 @@ export function buildUpstreamHeaders(
   const out: OutgoingHttpHeaders = {};
   const converted = options.clientFormat !== options.upstreamFormat;
   const foreign = converted ? FORMAT_HEADER_PREFIXES[options.clientFormat] : [];
+  const hopByHop = connectionListed(client);
   for (const name in client) {
-    if (DROPPED_REQUEST_HEADERS.has(name) || name.startsWith('x-forwarded-')) continue;
+    if (DROPPED_REQUEST_HEADERS.has(name) || name.startsWith('x-forwarded-') || hopByHop.has(name)) continue;
     if (foreign.some((p) => name.startsWith(p))) continue;
     const value = client[name];
     if (value !== undefined) out[name] = value;
@@ -110,8 +130,9 @@ export function clientResponseHeaders(
   sameFormat: boolean,
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
+  const hopByHop = connectionListed(upstream);
   for (const name in upstream) {
-    if (DROPPED_RESPONSE_HEADERS.has(name)) continue;
+    if (DROPPED_RESPONSE_HEADERS.has(name) || hopByHop.has(name)) continue;
     if (!sameFormat && name === 'content-type') continue;
     const value = upstream[name];
     if (value !== undefined) out[name] = value;
