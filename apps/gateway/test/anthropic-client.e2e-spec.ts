@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import {
   GATEWAY_ANTHROPIC_KEY,
@@ -229,5 +232,56 @@ describe('Anthropic client through the gateway (@anthropic-ai/sdk)', () => {
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Anthropic.BadRequestError);
     });
+  });
+});
+
+describe('an explicit provider prefix (anthropic/claude-…) on a same-format call', () => {
+  let gw: TestGateway;
+  let upstream: Server;
+  const bodies: string[] = [];
+
+  beforeAll(async () => {
+    // An upstream that records the exact bytes it gets (the mock parses them) and answers one message.
+    upstream = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString());
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: 'msg_raw',
+            type: 'message',
+            role: 'assistant',
+            model: 'claude-x',
+            content: [{ type: 'text', text: 'ok' }],
+            stop_reason: 'end_turn',
+            stop_sequence: null,
+            usage: { input_tokens: 1, output_tokens: 1 },
+          }),
+        );
+      });
+    });
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    const { port } = upstream.address() as AddressInfo;
+    gw = await startTestGateway({ UPSTREAM_ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` });
+  });
+  afterAll(async () => {
+    await gw.close();
+    upstream.close();
+  });
+
+  it('sends the client bytes with only the model replaced: numbers and spacing as the client wrote them', async () => {
+    const sent =
+      '{ "model" : "anthropic/claude-x", "max_tokens": 5,\n' +
+      '  "messages": [{"role": "user", "content": "x"}], "weird": {"a": 1.0, "b": 12345678901234567890} }';
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: sent,
+    });
+    expect(res.status).toBe(200);
+    expect(bodies.at(-1)).toBe(sent.replace('"anthropic/claude-x"', '"claude-x"'));
   });
 });

@@ -13,6 +13,7 @@ import {
   openAIResponseToAnthropic,
   parseJsonBytes,
   rememberJsonText,
+  withStringMember,
   type AnthropicRequest,
   type AnthropicResponse,
   type JsonObject,
@@ -338,6 +339,11 @@ export class ControlPlaneService {
     const sameFormat = ctx.clientFormat === ctx.upstreamFormat;
     const renamed = ctx.route.upstreamModel !== ctx.model;
     if (sameFormat && !rewritten && !renamed) return { payload: ctx.rawBody, forwarded: request };
+    if (sameFormat && !rewritten) {
+      // Only the model changes: the client's bytes go as they are, the model's value replaced in place.
+      const changed = withStringMember(request, 'model', ctx.route.upstreamModel);
+      if (changed !== undefined) return { payload: changed.bytes, forwarded: changed.value };
+    }
     const withModel = renamed ? { ...request, model: ctx.route.upstreamModel } : request;
     if (sameFormat) return forwardedAs(withModel);
     try {

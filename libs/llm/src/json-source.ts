@@ -32,3 +32,127 @@ export function rememberJsonText(value: object, text: string): void {
 export function jsonSourceOf(value: unknown): JsonSource | undefined {
   return typeof value === 'object' && value !== null ? sources.get(value) : undefined;
 }
+
+/**
+ * `value` with its top-level member `key` set to the string `replacement`, and the bytes it was parsed from with
+ * the same change made in place: every top-level `key` member's value (JSON keeps the last of duplicates) becomes
+ * `JSON.stringify(replacement)`, and every other byte is kept, so that numbers, spacing and unknown fields reach
+ * the upstream exactly as the client wrote them. The new bytes are remembered as the new value's source.
+ * Undefined when `value` was not parsed from bytes, or they do not hold a top-level `key` member.
+ */
+export function withStringMember(
+  value: object,
+  key: string,
+  replacement: string,
+): { value: Record<string, unknown>; bytes: Buffer } | undefined {
+  const source = sources.get(value);
+  if (source?.kind !== 'bytes') return undefined;
+  const bytes = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
+  const spans = topLevelMemberValues(bytes, key);
+  if (spans === undefined || spans.length === 0) return undefined;
+  const text = Buffer.from(JSON.stringify(replacement));
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const [start, end] of spans) {
+    parts.push(bytes.subarray(at, start), text);
+    at = end;
+  }
+  parts.push(bytes.subarray(at));
+  const out = Buffer.concat(parts);
+  const changed = { ...(value as Record<string, unknown>), [key]: replacement };
+  sources.set(changed, { kind: 'bytes', bytes: out });
+  return { value: changed, bytes: out };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+
+/**
+ * The [start, end) byte spans of the values of the top-level members named `key` of the JSON object in `bytes`
+ * (valid JSON: the caller parsed it), or undefined when `bytes` is not an object. Structural characters are ASCII,
+ * which no byte of a multi-byte UTF-8 character is, so the bytes can be scanned as they are.
+ */
+function topLevelMemberValues(bytes: Buffer, key: string): Array<[number, number]> | undefined {
+  const length = bytes.length;
+  let i = skipSpace(bytes, 0);
+  if (bytes[i] !== OPEN_OBJECT) return undefined;
+  i = skipSpace(bytes, i + 1);
+  const spans: Array<[number, number]> = [];
+  while (i < length && bytes[i] !== CLOSE_OBJECT) {
+    if (bytes[i] !== QUOTE) return undefined;
+    const keyEnd = stringEnd(bytes, i);
+    const name: unknown = JSON.parse(bytes.toString('utf8', i, keyEnd));
+    i = skipSpace(bytes, keyEnd);
+    if (bytes[i] !== COLON) return undefined;
+    const start = skipSpace(bytes, i + 1);
+    const end = valueEnd(bytes, start);
+    if (name === key) spans.push([start, end]);
+    i = skipSpace(bytes, end);
+    if (bytes[i] === COMMA) i = skipSpace(bytes, i + 1);
+    else if (bytes[i] !== CLOSE_OBJECT) return undefined;
+  }
+  return i < length ? spans : undefined;
+}
+
+function skipSpace(bytes: Buffer, from: number): number {
+  let i = from;
+  while (i < bytes.length) {
+    const c = bytes[i];
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    i++;
+  }
+  return i;
+}
+
+/** The index after the closing quote of the string starting at `from` (a quote). */
+function stringEnd(bytes: Buffer, from: number): number {
+  let i = from + 1;
+  while (i < bytes.length && bytes[i] !== QUOTE) i += bytes[i] === BACKSLASH ? 2 : 1;
+  return i + 1;
+}
+
+/** The index after the value starting at `from`. */
+function valueEnd(bytes: Buffer, from: number): number {
+  const first = bytes[from];
+  if (first === QUOTE) return stringEnd(bytes, from);
+  if (first === OPEN_OBJECT || first === OPEN_ARRAY) {
+    let depth = 0;
+    let i = from;
+    while (i < bytes.length) {
+      const c = bytes[i];
+      if (c === QUOTE) {
+        i = stringEnd(bytes, i);
+        continue;
+      }
+      if (c === OPEN_OBJECT || c === OPEN_ARRAY) depth++;
+      else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) {
+        depth--;
+        if (depth === 0) return i + 1;
+      }
+      i++;
+    }
+    return i;
+  }
+  let i = from;
+  while (i < bytes.length) {
+    const c = bytes[i];
+    if (
+      c === COMMA ||
+      c === CLOSE_OBJECT ||
+      c === CLOSE_ARRAY ||
+      c === 0x20 ||
+      c === 0x0a ||
+      c === 0x0d ||
+      c === 0x09
+    )
+      break;
+    i++;
+  }
+  return i;
+}
