@@ -95,6 +95,15 @@ describe('usage', () => {
       output_tokens: 1,
       cache_creation_input_tokens: 0,
       cache_read_input_tokens: 0,
+    }); // An upstream's usage without some counts (or with nonsense in them) gives zeros, never NaN or a missing field.
+    const partial = JSON.parse(
+      '{"completion_tokens": 3, "prompt_tokens_details": {"cached_tokens": "x"}}',
+    ) as Parameters<typeof openAIUsageToAnthropic>[0];
+    expect(openAIUsageToAnthropic(partial)).toEqual({
+      input_tokens: 0,
+      output_tokens: 3,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
     });
   });
 

@@ -67,11 +67,16 @@ export function anthropicUsageToOpenAI(u: AnthropicUsage): OpenAIUsage {
  * `cache_read_input_tokens = cached`, `cache_creation_input_tokens = 0` (OpenAI does not report cache writes).
  */
 export function openAIUsageToAnthropic(u: OpenAIUsage): AnthropicUsage {
-  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
+  const cached = tokenCount(u.prompt_tokens_details?.cached_tokens);
   return {
-    input_tokens: Math.max(0, u.prompt_tokens - cached),
-    output_tokens: u.completion_tokens,
+    input_tokens: Math.max(0, tokenCount(u.prompt_tokens) - cached),
+    output_tokens: tokenCount(u.completion_tokens),
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: cached,
   };
+}
+
+/** A count as an upstream sent it, or 0 when it sent none (or not a count): Anthropic's usage fields are numbers. */
+function tokenCount(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
 }
