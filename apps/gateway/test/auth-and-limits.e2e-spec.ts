@@ -158,6 +158,16 @@ describe('AUTH_MODE passthrough and both', () => {
     );
   });
 
+  it('refuses to start when POLICY_CONFIG names a file that does not exist (a typo must not drop the policies)', async () => {
+    await expect(
+      createGatewayApp({
+        POLICY_CONFIG: '/nonexistent/polcy.yaml',
+        DATABASE_URL: 'sqlite::memory:',
+        LOG_LEVEL: 'fatal',
+      }),
+    ).rejects.toThrow(/\/nonexistent\/polcy\.yaml.*not found/);
+  });
+
   it('fails fast on an invalid variable, naming it', async () => {
     await expect(createGatewayApp({ PORT: 'eighty', LOG_LEVEL: 'fatal' })).rejects.toThrow(
       /PORT \("eighty"\)/,

@@ -169,6 +169,14 @@ describe('PolicyEngine', () => {
       expect(await answer(engineOf(config, { LABEL: 'from env' }))).toMatchObject({ text: 'from env' });
     });
 
+    it('refuses a missing file the operator named, naming it', () => {
+      const path = join(dir, 'polcy.yaml');
+      const error = errorOf(() => PolicyEngine.readConfigFile(path, { required: true }));
+      expect(error).toBeInstanceOf(PolicyConfigException);
+      expect((error as Error).message).toContain(path);
+      expect((error as Error).message).toContain('not found');
+    });
+
     it('reads a missing or empty file as an empty chain', () => {
       expect(PolicyEngine.readConfigFile(join(dir, 'absent.yaml'))).toEqual({ policies: [] });
       const empty = join(dir, 'empty.yaml');

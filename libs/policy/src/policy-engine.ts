@@ -46,14 +46,18 @@ export class PolicyEngine {
     };
   }
 
-  /** Reads the chain configuration file (missing: no policies). */
-  static readConfigFile(path: string): unknown {
+  /**
+   * Reads the chain configuration file. A missing file is no policies, unless `required` (the operator named it:
+   * a typo in the path must not turn the policies off): then a {@link PolicyConfigException}.
+   */
+  static readConfigFile(path: string, { required = false }: { required?: boolean } = {}): unknown {
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { policies: [] };
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (required) throw new PolicyConfigException(path, ['file not found (named by POLICY_CONFIG)']);
+      return { policies: [] };
     }
     try {
       const document: unknown = parseYaml(text);

@@ -1,16 +1,20 @@
 import { defineEnvConfig, env } from '@warden/config';
-import { z } from 'zod';
 
 const MIB = 1024 * 1024;
+
+/** The policy chain file read when POLICY_CONFIG is unset (relative to the working directory). */
+export const DEFAULT_POLICY_CONFIG = 'config/policy.yaml';
 
 /** Policy chain source, plugin directory and buffering bound. */
 export const policyConfig = defineEnvConfig(
   'policy',
   {
-    POLICY_CONFIG: z
-      .string()
-      .default('config/policy.yaml')
-      .describe('YAML file with the policy chain (`policies:` list); a missing file means no policies.'),
+    POLICY_CONFIG: env
+      .optional()
+      .describe(
+        'YAML file with the policy chain (`policies:` list); a file named here must exist. Unset: ' +
+          `${DEFAULT_POLICY_CONFIG}, where a missing file means no policies.`,
+      ),
     POLICY_PLUGIN_DIR: env
       .optional()
       .describe(
@@ -23,7 +27,9 @@ export const policyConfig = defineEnvConfig(
       ),
   },
   (e) => ({
-    configFile: e.POLICY_CONFIG,
+    configFile: e.POLICY_CONFIG ?? DEFAULT_POLICY_CONFIG,
+    /** The file was named (POLICY_CONFIG): a missing one is an error, not an empty chain (a typo must not drop the judge). */
+    configFileRequired: e.POLICY_CONFIG !== undefined,
     pluginDir: e.POLICY_PLUGIN_DIR,
     maxStreamBufferBytes: e.MAX_STREAM_BUFFER_BYTES,
   }),

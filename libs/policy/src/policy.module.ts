@@ -30,7 +30,7 @@ import { PolicyRegistry } from './registry/policy-registry';
           registry,
           env,
           cfg.maxStreamBufferBytes,
-          PolicyEngine.readConfigFile(cfg.configFile),
+          PolicyEngine.readConfigFile(cfg.configFile, { required: cfg.configFileRequired }),
           cfg.configFile,
         ),
     },
