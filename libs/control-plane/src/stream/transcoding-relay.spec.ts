@@ -377,6 +377,72 @@ describe('TranscodingRelay', () => {
     });
   });
 
+  describe('OpenAI upstream -> OpenAI client behind a policy', () => {
+    const logprobs = { content: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105], top_logprobs: [] }] };
+    /** A turn whose content chunks carry what the canonical model has no field for. */
+    const richTurn: unknown[] = [
+      { ...chunk({ role: 'assistant', content: '', refusal: null }), service_tier: 'default', usage: null },
+      {
+        ...chunk({ content: 'Hi' }),
+        choices: [{ index: 0, delta: { content: 'Hi' }, logprobs, finish_reason: null }],
+        obfuscation: 'x1',
+      },
+      chunk({ content: ' there' }),
+      chunk({
+        tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'ls', arguments: '{}' } }],
+      }),
+      chunk({}, 'tool_calls'),
+      usageChunk,
+    ];
+    const upstreamText = openaiUpstream(richTurn);
+    const rawChunk = (i: number): string => encodeOpenAIChunk(richTurn[i]);
+
+    it('sends the content chunks the policies pass as they came (logprobs, unknown fields)', async () => {
+      const outputs = await drive(relay('openai', 'openai', passThrough, true), upstreamText);
+      const text = outputs.join('');
+      expect(outputs.slice(0, 3)).toEqual([rawChunk(0), rawChunk(1), rawChunk(2)]);
+      const chunks = openaiClientChunks(text);
+      expect(openaiResult(chunks)).toEqual({
+        content: 'Hi there',
+        toolCalls: [{ id: 'call_1', name: 'ls', arguments: '{}' }],
+        finishReason: 'tool_calls',
+        usage: {
+          prompt_tokens: 12,
+          completion_tokens: 20,
+          total_tokens: 32,
+          prompt_tokens_details: { cached_tokens: 0 },
+        },
+      });
+      // One finish reason and one usage chunk: the encoder's, at the end.
+      expect(chunks.filter((c) => (c as OpenAIChunk).choices[0]?.finish_reason)).toHaveLength(1);
+      expect(chunks.filter((c) => isJsonObject(c.usage))).toHaveLength(1);
+    });
+
+    it('sends content as it came around a tool call a judge holds, and the call once decided', async () => {
+      const judge = new ToolUseJudge();
+      const outputs = await drive(relay('openai', 'openai', judge), upstreamText);
+      expect(outputs.slice(0, 3)).toEqual([rawChunk(0), rawChunk(1), rawChunk(2)]);
+      expect(judge.heldBlocks).toBe(1);
+      expect(openaiResult(openaiClientChunks(outputs.join(''))).toolCalls).toEqual([
+        { id: 'call_1', name: 'ls', arguments: '{}' },
+      ]);
+    });
+
+    it('encodes a chunk whose content a policy changed', async () => {
+      const upper: StreamTransform = {
+        push: (event) =>
+          event.type === 'content_block_delta' && event.delta.type === 'text_delta'
+            ? [{ ...event, delta: { type: 'text_delta', text: String(event.delta.text).toUpperCase() } }]
+            : [event],
+        end: () => [],
+      };
+      const outputs = await drive(relay('openai', 'openai', upper), upstreamText);
+      expect(outputs[0]).toBe(rawChunk(0));
+      expect(outputs[1]).not.toContain('logprobs');
+      expect(openaiResult(openaiClientChunks(outputs.join(''))).content).toBe('HI THERE');
+    });
+  });
+
   describe('a transform that holds events', () => {
     it.each<[WireFormat, WireFormat, string]>([
       ['anthropic', 'openai', anthropicUpstream(anthropicTurn)],

@@ -31,6 +31,11 @@ interface EventSource {
   end(): AnthropicStreamEvent[];
   /** Whether the token counts of the events are the upstream's (not zeros made up for a stream without usage). */
   readonly usageReported: boolean;
+  /**
+   * Whether the last frame was an OpenAI chunk of plain content (one choice, text or refusal or the role, no tool
+   * call, no finish reason, no usage): one an OpenAI client may get as it came when the policies pass its events.
+   */
+  readonly plainChunk: boolean;
 }
 
 /** Canonical events -> validated client text. */
@@ -51,6 +56,7 @@ export function createClientSink(format: WireFormat, usage: CallUsage, includeUs
 class AnthropicEventSource implements EventSource {
   /** The events are the upstream's own: a count they lack stays unknown. */
   readonly usageReported = true;
+  readonly plainChunk = false;
 
   frame(frame: SseFrame): AnthropicStreamEvent[] {
     if (frame.data === '') return [];
@@ -65,18 +71,21 @@ class AnthropicEventSource implements EventSource {
 class OpenAIChunkSource implements EventSource {
   private readonly decoder = new OpenAIStreamDecoder();
   private done = false;
+  plainChunk = false;
 
   get usageReported(): boolean {
     return this.decoder.usageReported;
   }
 
   frame(frame: SseFrame): AnthropicStreamEvent[] {
+    this.plainChunk = false;
     if (frame.data === '[DONE]') {
       this.done = true;
       return this.decoder.finish();
     }
     if (frame.data === '') return [];
     const chunk = parseFrameJson(frame.data);
+    this.plainChunk = isPlainContentChunk(chunk);
     if (isJsonObject(chunk) && isJsonObject(chunk.error) && chunk.choices === undefined) {
       const converted = convertUpstreamError(chunk, 500, 'openai', 'anthropic');
       this.done = true;
@@ -176,6 +185,8 @@ export class TranscodingRelay implements FrameRelay {
   private readonly recordClient: boolean;
   /** The token counts of the events the client got. */
   private readonly counted: CallUsage = {};
+  /** OpenAI to OpenAI: a chunk whose events the policies pass as they are goes to the client as it came. */
+  private readonly rawWhenUnchanged: boolean;
 
   constructor(
     upstreamFormat: WireFormat,
@@ -186,6 +197,7 @@ export class TranscodingRelay implements FrameRelay {
     this.recorder = options.recorder;
     this.recordClient = transform !== PASS_THROUGH;
     this.source = upstreamFormat === 'anthropic' ? new AnthropicEventSource() : new OpenAIChunkSource();
+    this.rawWhenUnchanged = upstreamFormat === 'openai' && clientFormat === 'openai';
     this.sink =
       clientFormat === 'anthropic'
         ? new AnthropicSink(this.counted)
@@ -209,7 +221,12 @@ export class TranscodingRelay implements FrameRelay {
     const events = this.source.frame(frame);
     if (this.recorder !== undefined)
       for (const e of events) this.recorder.upstreamEvent(e, frame.data.length);
-    return this.run(events, '', 0);
+    if (!this.rawWhenUnchanged || !this.source.plainChunk) return this.run(events, '', 0);
+    // The sink still encodes the events (its state follows the stream); the client gets the chunk as it came
+    // (logprobs, refusal, unknown fields) when the policies released exactly its content, at once.
+    const released: AnthropicStreamEvent[] = [];
+    const out = this.run(events, '', 0, released);
+    return typeof out === 'string' && sameContent(events, released) ? frame.raw : out;
   }
 
   end(): string | Promise<string> {
@@ -238,7 +255,13 @@ export class TranscodingRelay implements FrameRelay {
     return out;
   }
 
-  private run(events: AnthropicStreamEvent[], prefix: string, from: number): string | Promise<string> {
+  /** Runs `events` from `from` through the transform; what it releases is written, and added to `released`. */
+  private run(
+    events: AnthropicStreamEvent[],
+    prefix: string,
+    from: number,
+    released?: AnthropicStreamEvent[],
+  ): string | Promise<string> {
     let out = prefix;
     for (let i = from; i < events.length; i++) {
       const event = events[i] as AnthropicStreamEvent;
@@ -248,8 +271,9 @@ export class TranscodingRelay implements FrameRelay {
       }
       const result = this.transform.push(event);
       if (isPromise(result)) {
-        return result.then((released) => this.run(events, out + this.writeAll(released), i + 1));
+        return result.then((later) => this.run(events, out + this.writeAll(later), i + 1));
       }
+      if (released !== undefined) for (const e of result) released.push(e);
       out += this.writeAll(result);
     }
     return out;
@@ -263,4 +287,60 @@ export class TranscodingRelay implements FrameRelay {
     }
     return out;
   }
+}
+
+/**
+ * Whether an OpenAI chunk holds plain content only: exactly one choice (index 0) whose delta carries the role, text
+ * or a refusal, without tool calls (their indices are the encoder's to number), a finish reason or usage (the
+ * encoder writes those once, at the end, from what the policies decided).
+ */
+function isPlainContentChunk(chunk: unknown): boolean {
+  if (!isJsonObject(chunk) || !Array.isArray(chunk.choices) || chunk.choices.length !== 1) return false;
+  if (chunk.usage !== undefined && chunk.usage !== null) return false;
+  const choice: unknown = chunk.choices[0];
+  if (!isJsonObject(choice) || choice.index !== 0) return false;
+  if (choice.finish_reason !== undefined && choice.finish_reason !== null) return false;
+  const delta = choice.delta;
+  if (!isJsonObject(delta)) return false;
+  for (const field of ['tool_calls', 'function_call'])
+    if (delta[field] !== undefined && delta[field] !== null) return false;
+  return true;
+}
+
+/**
+ * Whether the policies released exactly the content of a chunk's events: the same events, in order, of the kinds
+ * a plain chunk makes (the message start, text block starts and deltas), with the same text. Block indices may
+ * differ: an OpenAI chunk has none for text. A chunk that closes a block is encoded (the encoder may owe the client
+ * something there, such as the `{}` arguments of a tool call that got none).
+ */
+function sameContent(
+  input: readonly AnthropicStreamEvent[],
+  output: readonly AnthropicStreamEvent[],
+): boolean {
+  if (input.length === 0 || input.length !== output.length) return false;
+  for (let i = 0; i < input.length; i++) {
+    const a = input[i] as AnthropicStreamEvent;
+    const b = output[i] as AnthropicStreamEvent;
+    if (a.type !== b.type) return false;
+    switch (a.type) {
+      case 'message_start':
+        break;
+      case 'content_block_start': {
+        const blockA = a.content_block;
+        const blockB = (b as typeof a).content_block;
+        if (blockA.type !== 'text' || blockB.type !== 'text' || blockA.text !== blockB.text) return false;
+        break;
+      }
+      case 'content_block_delta': {
+        const deltaA = a.delta;
+        const deltaB = (b as typeof a).delta;
+        if (deltaA.type !== 'text_delta' || deltaB.type !== 'text_delta' || deltaA.text !== deltaB.text)
+          return false;
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
 }
