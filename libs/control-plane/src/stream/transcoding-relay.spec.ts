@@ -428,6 +428,19 @@ describe('TranscodingRelay', () => {
       ]);
     });
 
+    it('encodes every refusal chunk (as content), never some as they came', async () => {
+      const turn = [
+        chunk({ role: 'assistant', content: '' }),
+        chunk({ content: 'Sorry.' }),
+        chunk({ refusal: 'I cannot' }),
+        chunk({ refusal: ' help.' }),
+        chunk({}, 'stop'),
+      ];
+      const outputs = await drive(relay('openai', 'openai', passThrough), openaiUpstream(turn));
+      expect(outputs.join('')).not.toContain('refusal');
+      expect(openaiResult(openaiClientChunks(outputs.join(''))).content).toBe('Sorry.I cannot help.');
+    });
+
     it('encodes a chunk whose content a policy changed', async () => {
       const upper: StreamTransform = {
         push: (event) =>

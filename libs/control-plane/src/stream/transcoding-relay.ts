@@ -290,8 +290,8 @@ export class TranscodingRelay implements FrameRelay {
 }
 
 /**
- * Whether an OpenAI chunk holds plain content only: exactly one choice (index 0) whose delta carries the role, text
- * or a refusal, without tool calls (their indices are the encoder's to number), a finish reason or usage (the
+ * Whether an OpenAI chunk holds plain content only: exactly one choice (index 0) whose delta carries the role or
+ * text, without a refusal, tool calls (their indices are the encoder's to number), a finish reason or usage (the
  * encoder writes those once, at the end, from what the policies decided).
  */
 function isPlainContentChunk(chunk: unknown): boolean {
@@ -304,7 +304,9 @@ function isPlainContentChunk(chunk: unknown): boolean {
   if (!isJsonObject(delta)) return false;
   for (const field of ['tool_calls', 'function_call'])
     if (delta[field] !== undefined && delta[field] !== null) return false;
-  return true;
+  // A refusal becomes text in the canonical model, and its first chunk after content closes a block (encoded): as
+  // it came, the rest would reach the client as a refusal and that chunk as content.
+  return typeof delta.refusal !== 'string' || delta.refusal === '';
 }
 
 /**
