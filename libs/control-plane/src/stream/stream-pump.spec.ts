@@ -365,6 +365,24 @@ describe('pumpStream', () => {
     await expect(done).resolves.toMatchObject({ status: 'completed' });
   });
 
+  it('counts the first-token deadline from sending the request, the wait for the headers included', async () => {
+    const upstream = new UpstreamBody();
+    const { client, written } = recordingClient();
+    const ctx = linkedContext(upstream);
+    const began = performance.now();
+    // The headers took 150 ms of a 200 ms deadline: 50 ms are left for the first body byte.
+    const outcome = await pumpStream(
+      ctx,
+      { status: 200, headers: {}, body: upstream, sentAt: performance.now() - 150 },
+      client,
+      new AnthropicPassthroughRelay(),
+      { ...OPTIONS, firstTokenMs: 200 },
+    );
+    expect(performance.now() - began).toBeLessThan(150);
+    expect(outcome.status).toBe('failed');
+    expect(written()).toContain('event: error');
+  });
+
   it('sends no keep-alive while the upstream itself is silent and nothing is held', async () => {
     const upstream = new UpstreamBody();
     upstream.push(Buffer.from(frames([start, textStart])));

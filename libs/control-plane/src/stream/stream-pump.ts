@@ -48,7 +48,8 @@ export const UPSTREAM_LINGERED = 'upstream kept the stream open after its end';
 
 /**
  * Streams an upstream SSE response to the client through `relay`. Upstream is read at the client's pace (a full
- * socket buffer waits for `drain` before the next read), the first-token deadline applies to the first body byte,
+ * socket buffer waits for `drain` before the next read), the first-token deadline (from sending the request)
+ * applies to the first body byte,
  * and any failure after the headers ends the stream with the protocol's own error event: never a corrupt stream.
  *
  * What the relay releases is written before the pump waits on a policy (a judge), and while a policy holds events
@@ -71,15 +72,20 @@ export async function pumpStream(
 ): Promise<StreamOutcome> {
   const decoder = new SseDecoder({ maxFrameBytes: options.maxFrameBytes });
   const outcome: StreamOutcome = { status: 'completed', bytesIn: 0, bytesOut: 0 };
-  const firstToken = setTimeout(() => {
-    ctx.abort(
-      new UpstreamException(
-        'first-token-timeout',
-        ctx.route.provider.name,
-        'no first token before the deadline',
-      ),
-    );
-  }, options.firstTokenMs);
+  // The deadline runs from sending the request (the wait for the headers counts), not from the headers.
+  const waited = upstream.sentAt === undefined ? 0 : performance.now() - upstream.sentAt;
+  const firstToken = setTimeout(
+    () => {
+      ctx.abort(
+        new UpstreamException(
+          'first-token-timeout',
+          ctx.route.provider.name,
+          'no first token before the deadline',
+        ),
+      );
+    },
+    Math.max(0, options.firstTokenMs - waited),
+  );
   /** When the client was last written to, and upstream last read from (performance.now()). */
   let lastWrite = performance.now();
   let lastRead = 0;

@@ -42,6 +42,8 @@ export interface UpstreamResponse {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: UpstreamBody;
+  /** When the request that got this response was sent (`performance.now()`); absent for answers made locally. */
+  readonly sentAt?: number;
 }
 
 /** A provider base URL split the way a dispatch wants it. */
@@ -137,6 +139,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   private settled = false;
   private finished = false;
   private readonly unsubscribe: () => void;
+  private readonly sentAt = performance.now();
 
   constructor(
     private readonly req: UpstreamRequest,
@@ -161,7 +164,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     body.attach(controller);
     this.body = body;
     this.settled = true;
-    this.resolve({ status: statusCode, headers, body });
+    this.resolve({ status: statusCode, headers, body, sentAt: this.sentAt });
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
