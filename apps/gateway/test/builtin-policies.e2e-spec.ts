@@ -1,8 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { script, startTestGateway, type TestGateway } from './support/harness';
+import { postMessages, script, startTestGateway, storedCall, type TestGateway } from './support/harness';
 import { writePolicyConfig } from './support/test-plugins';
-import { waitFor } from './support/wait';
 
 describe('built-in policies through the gateway', () => {
   let gw: TestGateway;
@@ -66,26 +65,17 @@ describe('built-in policies through the gateway', () => {
   });
 
   it('records the answer it gave itself in the history, as the final response', async () => {
-    const res = await fetch(`${gw.url}/v1/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-      body: JSON.stringify({
-        model: 'claude-test',
-        max_tokens: 100,
-        messages: [{ role: 'user', content: 'please DROP TABLE users;' }],
-      }),
+    const res = await postMessages(gw, {
+      model: 'claude-test',
+      max_tokens: 100,
+      messages: [{ role: 'user', content: 'please DROP TABLE users;' }],
     });
     const answer = (await res.json()) as { content: Array<{ type: string; text: string }> };
-    const id = res.headers.get('x-warden-call-id') ?? '';
-    const view = await waitFor(async () => {
-      const stored = await fetch(`${gw.url}/api/calls/${id}`);
-      if (stored.status !== 200) return undefined;
-      const found = (await stored.json()) as {
-        call: { status: string; originalResponse: unknown; finalResponse: unknown };
-        events: Array<{ type: string }>;
-      };
-      return found.call.status === 'in_progress' || found.call.finalResponse === null ? undefined : found;
-    });
+    const view = await storedCall(
+      gw,
+      res.headers.get('x-warden-call-id') ?? '',
+      (stored) => stored.call.status !== 'in_progress' && stored.call.finalResponse !== null,
+    );
     expect(view.call.status).toBe('completed');
     expect(view.call.originalResponse).toBeNull();
     expect(view.call.finalResponse).toMatchObject({ content: answer.content });

@@ -1,27 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { EventBus, RedisEventBus, TrackedEventPublisher, type CallRecord } from '@warden/events';
+import { EventBus, RedisEventBus, TrackedEventPublisher } from '@warden/events';
 import { startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
 import { Client } from 'pg';
-import { script, startTestGateway, type TestGateway } from './support/harness';
+import {
+  postMessages,
+  script,
+  startTestGateway,
+  storedCall,
+  type StoredCallView,
+  type TestGateway,
+} from './support/harness';
 import { writePolicyConfig } from './support/test-plugins';
 import { freePort, startRedis, stopProcess } from './support/processes';
 import { waitFor } from './support/wait';
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-interface CallView {
-  call: CallRecord;
-  events: Array<{ type: string; data: Record<string, unknown> }>;
-}
-
-async function storedCall(gw: TestGateway, id: string): Promise<CallView> {
-  return waitFor(async () => {
-    const res = await fetch(`${gw.url}/api/calls/${id}`);
-    if (res.status !== 200) return undefined;
-    const view = (await res.json()) as CallView;
-    return view.call.status === 'in_progress' || view.call.finalResponse === null ? undefined : view;
-  });
-}
+/** Complete, with its final response recorded. */
+const answered = (view: StoredCallView): boolean =>
+  view.call.status !== 'in_progress' && view.call.finalResponse !== null;
 
 async function streamedBlockedCall(gw: TestGateway): Promise<string> {
   const tools = [
@@ -84,7 +81,7 @@ describe.each(DATABASES)('history on %s', (_name, database) => {
 
   it('keeps a streamed call with a blocked tool call: original and final, the decision, the session', async () => {
     const id = await streamedBlockedCall(gw);
-    const { call, events } = await storedCall(gw, id);
+    const { call, events } = await storedCall(gw, id, answered);
     expect(call).toMatchObject({
       id,
       sessionId: 'session-history-1',
@@ -117,29 +114,16 @@ describe.each(DATABASES)('history on %s', (_name, database) => {
   });
 
   it('records a stream that an upstream error event ended as failed, with the upstream message', async () => {
-    const res = await fetch(`${gw.url}/v1/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-      body: JSON.stringify({
-        model: 'claude-test',
-        max_tokens: 200,
-        stream: true,
-        messages: [
-          {
-            role: 'user',
-            content: script({ words: 20, errorAfterChunks: 3, errorMessage: 'upstream broke' }),
-          },
-        ],
-      }),
+    const res = await postMessages(gw, {
+      model: 'claude-test',
+      max_tokens: 200,
+      stream: true,
+      messages: [
+        { role: 'user', content: script({ words: 20, errorAfterChunks: 3, errorMessage: 'upstream broke' }) },
+      ],
     });
     expect(await res.text()).toContain('event: error');
-    const id = res.headers.get('x-warden-call-id') ?? '';
-    const call = await waitFor(async () => {
-      const stored = await fetch(`${gw.url}/api/calls/${id}`);
-      if (stored.status !== 200) return undefined;
-      const view = (await stored.json()) as CallView;
-      return view.call.status === 'in_progress' ? undefined : view.call;
-    });
+    const { call } = await storedCall(gw, res.headers.get('x-warden-call-id') ?? '');
     expect(call.status).toBe('failed');
     expect(call.error).toContain('upstream broke');
   });

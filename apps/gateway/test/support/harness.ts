@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { startMockLlm, type MockLlmHandle, type MockRequestRecord } from '@warden/mock-llm';
 import type { Env } from '@warden/config';
+import type { CallRecord } from '@warden/events';
 import { createGatewayApp } from '../../src/configure-app';
+import { waitFor } from './wait';
 
 /** A running gateway on a random port, with the standalone mock LLM standing in for both real providers. */
 export interface TestGateway {
@@ -56,6 +58,42 @@ export function lastUpstreamRequest(gateway: TestGateway): MockRequestRecord {
   const record = gateway.mock.requests.at(-1);
   if (record === undefined) throw new Error('the mock received no request');
   return record;
+}
+
+/** POSTs an Anthropic Messages request as a client without an SDK does (the body as given, JSON). */
+export function postMessages(
+  gateway: TestGateway,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${gateway.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A call as `GET /api/calls/:id` returns it. */
+export interface StoredCallView {
+  call: CallRecord;
+  events: Array<{ type: string; data: Record<string, unknown> }>;
+}
+
+/**
+ * The history's record of the call `id` (the `x-warden-call-id` of its response) once `ready` says it is complete
+ * (by default: no longer in progress); waits for the batched write.
+ */
+export async function storedCall(
+  gateway: TestGateway,
+  id: string,
+  ready: (view: StoredCallView) => boolean = (view) => view.call.status !== 'in_progress',
+): Promise<StoredCallView> {
+  return waitFor(async () => {
+    const res = await fetch(`${gateway.url}/api/calls/${id}`);
+    if (res.status !== 200) return undefined;
+    const view = (await res.json()) as StoredCallView;
+    return ready(view) ? view : undefined;
+  });
 }
 
 /** `<mock>…</mock>` directive the mock reads from the last user message. */
