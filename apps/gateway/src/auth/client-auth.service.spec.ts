@@ -100,6 +100,8 @@ describe('ClientAuthService', () => {
       ['lower-case bearer', { authorization: `bearer ${KEY_A}` }],
       ['upper-case BEARER, extra spaces', { authorization: `BEARER   ${KEY_A}  ` }],
       ['x-api-key', { 'x-api-key': KEY_A }],
+      ['x-api-key beside another bearer', { authorization: 'Bearer sdk-default', 'x-api-key': KEY_A }],
+      ['a bearer beside another x-api-key', { authorization: `Bearer ${KEY_A}`, 'x-api-key': 'other' }],
     ])('accepts a configured key as %s, and sends the gateway credential upstream', (_name, headers) => {
       const identity = auth.authenticate(request(headers));
       expect(identity.credential).toBeUndefined();

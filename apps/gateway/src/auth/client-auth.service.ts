@@ -24,15 +24,17 @@ export function isLoopback(req: IncomingMessage): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-function presentedCredential(req: IncomingMessage): Credential | undefined {
+/** The credentials a request carries: its `Authorization: Bearer`, then its `x-api-key` (either, both or none). */
+function presentedCredentials(req: IncomingMessage): Credential[] {
+  const found: Credential[] = [];
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
     const match = /^Bearer\s+(.+)$/i.exec(authorization);
-    if (match?.[1] !== undefined) return { scheme: 'bearer', value: match[1].trim() };
+    if (match?.[1] !== undefined) found.push({ scheme: 'bearer', value: match[1].trim() });
   }
   const apiKey = req.headers['x-api-key'];
-  if (typeof apiKey === 'string' && apiKey.length > 0) return { scheme: 'x-api-key', value: apiKey };
-  return undefined;
+  if (typeof apiKey === 'string' && apiKey.length > 0) found.push({ scheme: 'x-api-key', value: apiKey });
+  return found;
 }
 
 /**
@@ -69,11 +71,15 @@ export class ClientAuthService implements OnModuleInit {
         'This gateway has no client keys configured and only serves clients on its own machine',
       );
     }
-    const presented = presentedCredential(req);
+    const credentials = presentedCredentials(req);
+    // The Bearer wins where one credential is passed through; a proxy key may be in either header.
+    const presented = credentials[0];
     switch (this.cfg.authMode) {
       case 'proxy-key': {
         if (this.keys.length === 0) return { keyId: undefined, credential: undefined };
-        const keyId = this.match(presented?.value);
+        // A client may send both headers (an SDK's own bearer and the proxy key as x-api-key): either will do.
+        let keyId: string | undefined;
+        for (const credential of credentials) keyId ??= this.match(credential.value);
         if (keyId === undefined) throw this.invalidKey(presented);
         return { keyId, credential: undefined };
       }
