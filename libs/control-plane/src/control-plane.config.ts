@@ -22,8 +22,8 @@ export const controlPlaneConfig = defineEnvConfig(
     STREAM_KEEPALIVE_MS: env
       .int(10_000, 100)
       .describe(
-        'While a policy holds a stream back (a judge deciding, a tool call held until complete), the client gets ' +
-          'a keep-alive after this long without a write (ms).',
+        'Behind policies that may hold a stream back (a judge deciding, a tool call held until complete), the ' +
+          'client gets a keep-alive after this long without a write (ms).',
       ),
     TRACE_CLIENT_CONTEXT: z
       .enum(TRACE_CLIENT_CONTEXTS)

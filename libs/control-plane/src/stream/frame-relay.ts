@@ -22,6 +22,11 @@ export interface FrameRelay {
   /** True once the client's stream is complete (final event or error written). */
   readonly finished: boolean;
   /**
+   * Whether policies may hold events back (a chain with response hooks): the client then gets a keep-alive after
+   * `STREAM_KEEPALIVE_MS` without a write. A relay without them writes the upstream's stream and nothing else.
+   */
+  readonly mayHold: boolean;
+  /**
    * The message of the error event that ended the stream when it came from the upstream (an Anthropic `error`
    * event, an OpenAI `{error}` chunk, converted or not): the client's stream is complete, the call failed.
    * Undefined otherwise (a failure of the gateway's own is written with {@link FrameRelay.fail}).

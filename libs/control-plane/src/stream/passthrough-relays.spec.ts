@@ -56,6 +56,23 @@ describe('AnthropicPassthroughRelay', () => {
     expect(relay.usage).toEqual({ inputTokens: 12, outputTokens: 20 });
   });
 
+  it('ends with a blank line a last frame the upstream cut short, so that an error written after it stays apart', () => {
+    const relay = new AnthropicPassthroughRelay();
+    const cut = upstream.slice(0, upstream.lastIndexOf('\n\n'));
+    const out = relayAll(relay, cut) + relay.fail('protocol', 'cut');
+    expect(framesOf(out).map((f) => f.event)).toEqual([
+      'message_start',
+      'ping',
+      'content_block_start',
+      'content_block_delta',
+      'content_block_delta',
+      'content_block_stop',
+      'message_delta',
+      'message_stop',
+      'error',
+    ]);
+  });
+
   it('writes nothing for a frame with empty data', () => {
     expect(new AnthropicPassthroughRelay().frame(single('data:\n\n'))).toBe('');
   });

@@ -6,6 +6,7 @@ import {
   ProtocolViolation,
   type AnthropicStreamEvent,
   type OpenAIChunk,
+  terminatedRaw,
   type SseFrame,
 } from '@warden/llm';
 import type { CallRecorder } from '../call/call-recorder';
@@ -26,6 +27,8 @@ export class AnthropicPassthroughRelay implements FrameRelay {
   private readonly validator = new AnthropicStreamValidator();
   readonly usage: CallUsage = {};
   streamError: string | undefined = undefined;
+  /** The upstream's bytes only: no policy holds anything, no keep-alive is added. */
+  readonly mayHold = false;
 
   constructor(private readonly recorder?: CallRecorder) {}
 
@@ -40,7 +43,7 @@ export class AnthropicPassthroughRelay implements FrameRelay {
     if (event.type === 'error') this.streamError = errorMessageOf(event);
     trackAnthropicUsage(event, this.usage);
     this.recorder?.upstreamEvent(event, frame.data.length);
-    return frame.raw;
+    return terminatedRaw(frame);
   }
 
   end(): string {
@@ -62,6 +65,8 @@ export class OpenAIPassthroughRelay implements FrameRelay {
   private readonly validator = new OpenAIStreamValidator();
   readonly usage: CallUsage = {};
   streamError: string | undefined = undefined;
+  /** The upstream's bytes only: no policy holds anything, no keep-alive is added. */
+  readonly mayHold = false;
 
   constructor(private readonly recorder?: CallRecorder) {}
 
@@ -72,7 +77,7 @@ export class OpenAIPassthroughRelay implements FrameRelay {
   frame(frame: SseFrame): string {
     if (frame.data === '[DONE]') {
       this.validator.done();
-      return frame.raw;
+      return terminatedRaw(frame);
     }
     if (frame.data === '') return '';
     const chunk = parseFrameJson(frame.data);
@@ -80,7 +85,7 @@ export class OpenAIPassthroughRelay implements FrameRelay {
     if (isJsonObject(chunk)) {
       if (isJsonObject(chunk.error) && chunk.choices === undefined) {
         this.streamError = errorMessageOf(chunk);
-        return frame.raw + OPENAI_DONE_FRAME;
+        return terminatedRaw(frame) + OPENAI_DONE_FRAME;
       }
       this.recorder?.upstreamChunk(chunk as OpenAIChunk, frame.data.length);
       const usage = chunk.usage;
@@ -89,7 +94,7 @@ export class OpenAIPassthroughRelay implements FrameRelay {
         if (typeof usage.completion_tokens === 'number') this.usage.outputTokens = usage.completion_tokens;
       }
     }
-    return frame.raw;
+    return terminatedRaw(frame);
   }
 
   end(): string {

@@ -176,8 +176,9 @@ describe('pumpStream', () => {
     upstream.push(Buffer.from(frames([start, ...stop])));
     const { client, written, endedAt } = recordingClient();
     const began = performance.now();
+    const ctx = linkedContext(upstream);
     const done = pumpStream(
-      linkedContext(upstream),
+      ctx,
       { status: 200, headers: {}, body: upstream },
       client,
       new AnthropicPassthroughRelay(),
@@ -193,7 +194,8 @@ describe('pumpStream', () => {
     const outcome = await done;
     expect(performance.now() - began).toBeGreaterThanOrEqual(190);
     expect(outcome.status).toBe('completed');
-    expect(upstream.destroyed || !upstream.complete).toBe(true);
+    // The upstream that kept its body open was cut.
+    expect(ctx.aborts.reason).toBe(UPSTREAM_LINGERED);
   });
 
   it('reads the upstream to its end after the stream, and a reset then changes nothing', async () => {
@@ -214,7 +216,6 @@ describe('pumpStream', () => {
     expect(outcome.status).toBe('completed');
     expect(written()).toBe(frames([start, ...stop]));
     expect(ctx.aborts.aborted).toBe(false);
-    expect(UPSTREAM_LINGERED).toContain('open');
   });
 
   it.each([
@@ -284,6 +285,7 @@ describe('pumpStream', () => {
       get streamError() {
         return inner.streamError;
       },
+      mayHold: true,
       usage: inner.usage,
     };
     return { relay, decide: () => release?.() };
@@ -381,6 +383,29 @@ describe('pumpStream', () => {
     expect(performance.now() - began).toBeLessThan(150);
     expect(outcome.status).toBe('failed');
     expect(written()).toContain('event: error');
+  });
+
+  it('keeps the client alive behind a policy that holds what came with released text, the upstream silent', async () => {
+    const { relay } = holdingRelay((data) => (data.includes('input_json_delta') ? 'hold' : 'pass'));
+    const upstream = new UpstreamBody();
+    const argument: AnthropicStreamEvent = {
+      type: 'content_block_delta',
+      index: 1,
+      delta: { type: 'input_json_delta', partial_json: '{}' },
+    };
+    // One read: text the client gets, and the start of a tool call whose arguments the policy holds.
+    upstream.push(Buffer.from(frames([start, textStart, textDelta, textStop, toolStart, argument])));
+    const { client, written } = recordingClient();
+    const done = pumpStream(context(), { status: 200, headers: {}, body: upstream }, client, relay, {
+      ...OPTIONS,
+      keepAliveMs: 100,
+    });
+    await new Promise((r) => setTimeout(r, 350));
+    const before = frames([start, textStart, textDelta, textStop, toolStart]);
+    expect(written().startsWith(before)).toBe(true);
+    expect(written().slice(before.length)).toMatch(/^(event: ping\ndata: \{"type":"ping"\}\n\n){2,}$/);
+    upstream.end();
+    await expect(done).resolves.toMatchObject({ status: 'failed' });
   });
 
   it('sends no keep-alive while the upstream itself is silent and nothing is held', async () => {

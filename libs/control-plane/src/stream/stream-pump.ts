@@ -52,9 +52,8 @@ export const UPSTREAM_LINGERED = 'upstream kept the stream open after its end';
  * applies to the first body byte,
  * and any failure after the headers ends the stream with the protocol's own error event: never a corrupt stream.
  *
- * What the relay releases is written before the pump waits on a policy (a judge), and while a policy holds events
- * (upstream data came that the client has not been sent, or a policy is deciding) the client gets a keep-alive
- * after `keepAliveMs` without a write. Once the client's stream is complete its response ends; the upstream body is
+ * What the relay releases is written before the pump waits on a policy (a judge), and behind policies that may hold
+ * events back (once the upstream has started) the client gets a keep-alive after `keepAliveMs` without a write. Once the client's stream is complete its response ends; the upstream body is
  * still read to its end (see {@link DRAIN_AFTER_FINISH_MS}), and nothing read then changes the outcome.
  */
 export async function pumpStream(
@@ -86,15 +85,17 @@ export async function pumpStream(
     },
     Math.max(0, options.firstTokenMs - waited),
   );
-  /** When the client was last written to, and upstream last read from (performance.now()). */
+  /** When the client was last written to (performance.now()). */
   let lastWrite = performance.now();
-  let lastRead = 0;
+  /** The upstream body has started (before, the first-token deadline is what watches the silence). */
+  let started = false;
   /** A policy is deciding (the relay answered with a promise). */
   let deciding = false;
   const keepAlive = setInterval(
     () => {
       if (res.writableEnded || res.destroyed || relay.finished) return;
-      const holding = deciding || lastRead > lastWrite;
+      // A policy is deciding, or may be holding what the upstream sent: the client must not wait in silence.
+      const holding = deciding || (relay.mayHold && started);
       if (holding && performance.now() - lastWrite >= options.keepAliveMs) {
         res.write(relay.keepAlive());
         lastWrite = performance.now();
@@ -144,7 +145,7 @@ export async function pumpStream(
       outcome.bytesIn += chunk.length;
       clearTimeout(firstToken);
       if (relay.finished) continue;
-      lastRead = performance.now();
+      started = true;
       for (const frame of decoder.push(chunk)) {
         await take(relay.frame(frame));
         if (relay.finished) break;

@@ -428,6 +428,27 @@ describe('TranscodingRelay', () => {
       ]);
     });
 
+    it('encodes a last chunk the upstream cut short, so that the error after it stays a frame of its own', async () => {
+      const cut = openaiUpstream(richTurn.slice(0, 2), false).replace(/\n\n$/, '');
+      const r = relay('openai', 'openai', passThrough);
+      const outputs: string[] = [];
+      for (const frame of framesOf(cut)) outputs.push(await r.frame(frame));
+      await expect(Promise.resolve().then(() => r.end())).rejects.toThrow(ProtocolViolation);
+      const text = outputs.join('') + r.fail('protocol', 'cut short');
+      const chunks = framesOf(text).filter((f) => f.data !== '[DONE]');
+      for (const frame of chunks) expect(() => JSON.parse(frame.data) as unknown).not.toThrow();
+      expect(openaiResult(chunks.slice(0, -1).map((f) => JSON.parse(f.data) as JsonObject)).content).toBe(
+        'Hi',
+      );
+    });
+
+    it('gives every chunk the upstream id, those that went as they came and those encoded', async () => {
+      const bare = richTurn.map((c) => (isJsonObject(c) ? { ...c, id: 'abc' } : c));
+      const outputs = await drive(relay('openai', 'openai', passThrough, true), openaiUpstream(bare));
+      const ids = new Set(openaiClientChunks(outputs.join('')).map((c) => c.id));
+      expect([...ids]).toEqual(['abc']);
+    });
+
     it('encodes every refusal chunk (as content), never some as they came', async () => {
       const turn = [
         chunk({ role: 'assistant', content: '' }),

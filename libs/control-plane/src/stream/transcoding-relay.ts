@@ -136,8 +136,9 @@ class OpenAISink implements EventSink {
   constructor(
     private readonly usage: CallUsage,
     includeUsage: boolean,
+    upstreamId = false,
   ) {
-    this.encoder = new OpenAIStreamEncoder({ includeUsage });
+    this.encoder = new OpenAIStreamEncoder({ includeUsage, upstreamId });
   }
 
   get finished(): boolean {
@@ -198,10 +199,11 @@ export class TranscodingRelay implements FrameRelay {
     this.recordClient = transform !== PASS_THROUGH;
     this.source = upstreamFormat === 'anthropic' ? new AnthropicEventSource() : new OpenAIChunkSource();
     this.rawWhenUnchanged = upstreamFormat === 'openai' && clientFormat === 'openai';
+    // OpenAI to OpenAI, chunks may go as they came: the encoded ones must carry the same id, the upstream's.
     this.sink =
       clientFormat === 'anthropic'
         ? new AnthropicSink(this.counted)
-        : new OpenAISink(this.counted, options.includeUsage);
+        : new OpenAISink(this.counted, options.includeUsage, upstreamFormat === 'openai');
   }
 
   /** The call's token counts: none when an OpenAI upstream reported none (its client still got zeros). */
@@ -211,6 +213,10 @@ export class TranscodingRelay implements FrameRelay {
 
   get finished(): boolean {
     return this.sink.finished;
+  }
+
+  get mayHold(): boolean {
+    return this.transform !== PASS_THROUGH;
   }
 
   get streamError(): string | undefined {
@@ -226,7 +232,9 @@ export class TranscodingRelay implements FrameRelay {
     // (logprobs, refusal, unknown fields) when the policies released exactly its content, at once.
     const released: AnthropicStreamEvent[] = [];
     const out = this.run(events, '', 0, released);
-    return typeof out === 'string' && sameContent(events, released) ? frame.raw : out;
+    return typeof out === 'string' && frame.unterminated !== true && sameContent(events, released)
+      ? frame.raw
+      : out;
   }
 
   end(): string | Promise<string> {

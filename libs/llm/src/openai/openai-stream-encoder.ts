@@ -23,6 +23,11 @@ export interface OpenAIStreamEncoderOptions {
   model?: string;
   /** Chunk id to report, verbatim; defaults to the message id, prefixed with `chatcmpl-` if it lacks it. */
   id?: string;
+  /**
+   * The message is an OpenAI upstream's (decoded for policies): report its id verbatim, as the chunks the client
+   * gets as they came carry it.
+   */
+  upstreamId?: boolean;
   /** `created` (Unix seconds) to report; defaults to the message's `created` field, else now. */
   created?: number;
 }
@@ -98,7 +103,8 @@ export class OpenAIStreamEncoder {
     if (this.started) throw new ProtocolViolation('second message_start');
     this.started = true;
     const message = ev.message;
-    this.id = this.options.id ?? chatCompletionIdOf(message.id);
+    this.id =
+      this.options.id ?? (this.options.upstreamId === true ? message.id : chatCompletionIdOf(message.id));
     this.model = this.options.model ?? message.model;
     this.created =
       this.options.created ??

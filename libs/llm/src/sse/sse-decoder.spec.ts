@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { ProtocolViolation } from '../canonical/protocol-violation';
-import { type SseFrame, SseDecoder } from './sse-decoder';
+import { type SseFrame, SseDecoder, terminatedRaw } from './sse-decoder';
 import { encodeSseFrame } from './sse-encoder';
 
 const utf8 = new TextEncoder();
@@ -91,9 +91,15 @@ describe('SseDecoder', () => {
   it('end() flushes an unterminated final frame only when it has data', () => {
     expect(decodeAll(['data: a\n\ndata: b'])).toEqual([
       { data: 'a', raw: 'data: a\n\n' },
-      { data: 'b', raw: 'data: b' },
+      { data: 'b', raw: 'data: b', unterminated: true },
     ]);
-    expect(decodeAll(['data: a\r'])).toEqual([{ data: 'a', raw: 'data: a\r' }]);
+    expect(decodeAll(['data: a\r'])).toEqual([{ data: 'a', raw: 'data: a\r', unterminated: true }]);
+    // Forwarded, an unterminated frame is ended with a blank line (what follows must not join it).
+    for (const text of ['data: b', 'data: b\n', 'data: b\r']) {
+      const frame = decodeAll([text])[0] as SseFrame;
+      expect(decodeAll([`${terminatedRaw(frame)}data: c\n\n`]).map((f) => f.data)).toEqual(['b', 'c']);
+    }
+    expect(terminatedRaw({ data: 'a', raw: 'data: a\n\n' })).toBe('data: a\n\n');
     expect(decodeAll(['data: a\n\nevent: x\n'])).toEqual([{ data: 'a', raw: 'data: a\n\n' }]);
   });
 

@@ -15,6 +15,16 @@ export interface SseFrame {
    * terminating blank line (comment lines included), so that a passthrough can forward the original bytes.
    */
   raw: string;
+  /**
+   * Set on the last frame of a stream that ended without its blank line ({@link SseDecoder.end}): its `raw` does
+   * not end the event, and text written after it would join it (see {@link terminatedRaw}).
+   */
+  unterminated?: true;
+}
+
+/** A frame's `raw`, ended with a blank line when the stream ended without one (forwarded, it ends its event). */
+export function terminatedRaw(frame: SseFrame): string {
+  return frame.unterminated === true ? `${frame.raw}\n\n` : frame.raw;
 }
 
 /** Options of {@link SseDecoder}. */
@@ -105,7 +115,8 @@ export class SseDecoder {
     const frames = this.parse(true);
     if (this.buffer.length > 0) this.processLine(this.buffer);
     const raw = this.frameParts.join('') + this.buffer;
-    if (this.data !== undefined && raw.length > 0) frames.push(this.makeFrame(raw));
+    if (this.data !== undefined && raw.length > 0)
+      frames.push({ ...this.makeFrame(raw), unterminated: true });
     this.buffer = '';
     this.frameParts.length = 0;
     this.bufferBytes = 0;
