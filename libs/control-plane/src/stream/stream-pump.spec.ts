@@ -76,13 +76,11 @@ describe('pumpStream', () => {
       },
     });
     const ctx = context();
-    const done = pumpStream(
-      ctx,
-      { status: 200, headers: {}, body: upstream },
-      client as unknown as ServerResponse,
-      new AnthropicPassthroughRelay(),
-      { maxFrameBytes: 1024, firstTokenMs: 10_000, keepAliveMs: 10_000 },
-    );
+    const done = pump(ctx, upstream, client as unknown as ServerResponse, new AnthropicPassthroughRelay(), {
+      maxFrameBytes: 1024,
+      firstTokenMs: 10_000,
+      keepAliveMs: 10_000,
+    });
     await ticks(50);
     // One write went out and was not drained: the pump waits, upstream is paused once 64 KiB are buffered.
     expect(writes).toHaveLength(1);
@@ -116,9 +114,9 @@ describe('pumpStream', () => {
         callback();
       },
     });
-    const outcome = await pumpStream(
+    const outcome = await pump(
       context(),
-      { status: 200, headers: {}, body: upstream },
+      upstream,
       client as unknown as ServerResponse,
       new AnthropicPassthroughRelay(),
       { maxFrameBytes: 1024, firstTokenMs: 10_000, keepAliveMs: 10_000 },
@@ -160,6 +158,15 @@ describe('pumpStream', () => {
   }
 
   const OPTIONS = { maxFrameBytes: 1 << 20, firstTokenMs: 10_000, keepAliveMs: 10_000 };
+  /** {@link pumpStream} of an upstream 200 with `body`. */
+  const pump = (
+    ctx: CallContext,
+    body: UpstreamBody,
+    client: ServerResponse,
+    relay: FrameRelay,
+    options: Parameters<typeof pumpStream>[4] = OPTIONS,
+  ): ReturnType<typeof pumpStream> =>
+    pumpStream(ctx, { status: 200, headers: {}, body }, client, relay, options);
   const stop: AnthropicStreamEvent[] = [
     {
       type: 'message_delta',
@@ -177,16 +184,10 @@ describe('pumpStream', () => {
     const { client, written, endedAt } = recordingClient();
     const began = performance.now();
     const ctx = linkedContext(upstream);
-    const done = pumpStream(
-      ctx,
-      { status: 200, headers: {}, body: upstream },
-      client,
-      new AnthropicPassthroughRelay(),
-      {
-        ...OPTIONS,
-        drainAfterFinishMs: 200,
-      },
-    );
+    const done = pump(ctx, upstream, client, new AnthropicPassthroughRelay(), {
+      ...OPTIONS,
+      drainAfterFinishMs: 200,
+    });
     await ticks(20);
     // The client has its whole stream and its response is over while the upstream body is still open.
     expect(written()).toBe(frames([start, ...stop]));
@@ -203,13 +204,7 @@ describe('pumpStream', () => {
     upstream.push(Buffer.from(frames([start, ...stop])));
     const { client, written } = recordingClient();
     const ctx = linkedContext(upstream);
-    const done = pumpStream(
-      ctx,
-      { status: 200, headers: {}, body: upstream },
-      client,
-      new AnthropicPassthroughRelay(),
-      OPTIONS,
-    );
+    const done = pump(ctx, upstream, client, new AnthropicPassthroughRelay(), OPTIONS);
     await ticks(10);
     upstream.fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     const outcome = await done;
@@ -237,13 +232,7 @@ describe('pumpStream', () => {
     async (_label, relay, body, message) => {
       const upstream = UpstreamBody.of(body);
       const { client, written } = recordingClient();
-      const outcome = await pumpStream(
-        context(),
-        { status: 200, headers: {}, body: upstream },
-        client,
-        relay,
-        OPTIONS,
-      );
+      const outcome = await pump(context(), upstream, client, relay, OPTIONS);
       expect(outcome).toMatchObject({ status: 'failed', error: message });
       expect(written().startsWith(body)).toBe(true);
     },
@@ -315,7 +304,7 @@ describe('pumpStream', () => {
     upstream.push(Buffer.from(frames([start, textStart, textDelta, textStop, toolStart])));
     const { client, written } = recordingClient();
     const ctx = context();
-    const done = pumpStream(ctx, { status: 200, headers: {}, body: upstream }, client, relay, {
+    const done = pump(ctx, upstream, client, relay, {
       ...OPTIONS,
       keepAliveMs: 100,
     });
@@ -344,7 +333,7 @@ describe('pumpStream', () => {
     const upstream = new UpstreamBody();
     upstream.push(Buffer.from(frames([start, textStart, textStop, toolStart])));
     const { client, written } = recordingClient();
-    const done = pumpStream(context(), { status: 200, headers: {}, body: upstream }, client, relay, {
+    const done = pump(context(), upstream, client, relay, {
       ...OPTIONS,
       keepAliveMs: 100,
     });
@@ -396,7 +385,7 @@ describe('pumpStream', () => {
     // One read: text the client gets, and the start of a tool call whose arguments the policy holds.
     upstream.push(Buffer.from(frames([start, textStart, textDelta, textStop, toolStart, argument])));
     const { client, written } = recordingClient();
-    const done = pumpStream(context(), { status: 200, headers: {}, body: upstream }, client, relay, {
+    const done = pump(context(), upstream, client, relay, {
       ...OPTIONS,
       keepAliveMs: 100,
     });
@@ -412,16 +401,10 @@ describe('pumpStream', () => {
     const upstream = new UpstreamBody();
     upstream.push(Buffer.from(frames([start, textStart])));
     const { client, written } = recordingClient();
-    const done = pumpStream(
-      context(),
-      { status: 200, headers: {}, body: upstream },
-      client,
-      new AnthropicPassthroughRelay(),
-      {
-        ...OPTIONS,
-        keepAliveMs: 100,
-      },
-    );
+    const done = pump(context(), upstream, client, new AnthropicPassthroughRelay(), {
+      ...OPTIONS,
+      keepAliveMs: 100,
+    });
     await new Promise((r) => setTimeout(r, 300));
     expect(written()).toBe(frames([start, textStart]));
     upstream.push(Buffer.from(frames([textDelta, { type: 'content_block_stop', index: 0 }, ...stop])));
