@@ -36,6 +36,9 @@ const start: AnthropicStreamEvent = {
   },
 };
 
+/** The keep-alive an Anthropic client gets. */
+const PING = 'event: ping\ndata: {"type":"ping"}\n\n';
+
 const ticks = async (n: number): Promise<void> => {
   for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 };
@@ -155,6 +158,12 @@ describe('pumpStream', () => {
     const ctx = context();
     ctx.signal.addEventListener('abort', () => upstream.fail(new Error(String(ctx.aborts.reason))));
     return ctx;
+  }
+
+  /** Waits until `check` holds, for at most `timeoutMs` (timers run late on a loaded machine: no fixed sleeps). */
+  async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+    const end = performance.now() + timeoutMs;
+    while (!check() && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
   }
 
   const OPTIONS = { maxFrameBytes: 1 << 20, firstTokenMs: 10_000, keepAliveMs: 10_000 };
@@ -310,9 +319,9 @@ describe('pumpStream', () => {
     });
     await ticks(10);
     expect(written()).toBe(frames([start, textStart, textDelta, textStop]));
-    await new Promise((r) => setTimeout(r, 260));
-    const pings = written().slice(frames([start, textStart, textDelta, textStop]).length);
-    expect(pings).toMatch(/^(event: ping\ndata: \{"type":"ping"\}\n\n){2,}$/);
+    const pings = (): string => written().slice(frames([start, textStart, textDelta, textStop]).length);
+    await until(() => pings().length >= 2 * PING.length);
+    expect(pings()).toMatch(/^(event: ping\ndata: \{"type":"ping"\}\n\n){2,}$/);
     decide();
     upstream.push(Buffer.from(frames([{ type: 'content_block_stop', index: 1 }, ...stop])));
     upstream.end();
@@ -342,12 +351,12 @@ describe('pumpStream', () => {
       index: 1,
       delta: { type: 'input_json_delta', partial_json: `"${i}` },
     });
+    const before = frames([start, textStart, textStop, toolStart]);
     // The tool's arguments keep coming, held back, for longer than the keep-alive interval.
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 100 && !written().includes(PING); i++) {
       await new Promise((r) => setTimeout(r, 50));
       upstream.push(Buffer.from(frames([argument(i)])));
     }
-    const before = frames([start, textStart, textStop, toolStart]);
     expect(written().startsWith(before)).toBe(true);
     expect(written().slice(before.length)).toMatch(/^(event: ping\ndata: \{"type":"ping"\}\n\n)+$/);
     holding = false;
@@ -369,7 +378,8 @@ describe('pumpStream', () => {
       new AnthropicPassthroughRelay(),
       { ...OPTIONS, firstTokenMs: 200 },
     );
-    expect(performance.now() - began).toBeLessThan(150);
+    // Without the wait for the headers counted, it would take the whole 200 ms.
+    expect(performance.now() - began).toBeLessThan(195);
     expect(outcome.status).toBe('failed');
     expect(written()).toContain('event: error');
   });
@@ -389,8 +399,8 @@ describe('pumpStream', () => {
       ...OPTIONS,
       keepAliveMs: 100,
     });
-    await new Promise((r) => setTimeout(r, 350));
     const before = frames([start, textStart, textDelta, textStop, toolStart]);
+    await until(() => written().length >= before.length + 2 * PING.length);
     expect(written().startsWith(before)).toBe(true);
     expect(written().slice(before.length)).toMatch(/^(event: ping\ndata: \{"type":"ping"\}\n\n){2,}$/);
     upstream.end();
