@@ -103,6 +103,8 @@ export async function pumpStream(
     },
     Math.max(1, Math.floor(options.keepAliveMs / 2)),
   );
+  // It only ever writes on behalf of a live stream: it never keeps the process alive by itself.
+  keepAlive.unref();
   let drainDeadline: NodeJS.Timeout | undefined;
   // What the frames of one upstream read produced, written once per read; what it holds when a later frame of the
   // same read fails is valid output, and goes out before the error event.
