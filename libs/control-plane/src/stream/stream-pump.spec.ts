@@ -382,6 +382,8 @@ describe('pumpStream', () => {
     expect(performance.now() - began).toBeLessThan(195);
     expect(outcome.status).toBe('failed');
     expect(written()).toContain('event: error');
+    // The error event is the client's first byte, not a first token (metrics would count the timeout as one).
+    expect(outcome.firstTokenMs).toBeUndefined();
   });
 
   it('keeps the client alive behind a policy that holds what came with released text, the upstream silent', async () => {

@@ -109,13 +109,13 @@ export async function pumpStream(
   // What the frames of one upstream read produced, written once per read; what it holds when a later frame of the
   // same read fails is valid output, and goes out before the error event.
   let out = '';
-  /** Writes `out`; false when the client's socket buffer is full. */
-  const flush = (): boolean => {
+  /** Writes `out`; false when the client's socket buffer is full. An error event is not a first token. */
+  const flush = (content = true): boolean => {
     const text = out;
     out = '';
     if (text.length === 0) return true;
     lastWrite = performance.now();
-    outcome.firstTokenMs ??= lastWrite - ctx.startedAt;
+    if (content) outcome.firstTokenMs ??= lastWrite - ctx.startedAt;
     outcome.bytesOut += Buffer.byteLength(text);
     return res.write(text);
   };
@@ -173,8 +173,9 @@ export async function pumpStream(
       outcome.status = 'failed';
       outcome.error = message;
       if (!relay.finished) {
-        out += relay.fail(kind, message);
         flush();
+        out = relay.fail(kind, message);
+        flush(false);
       }
       ctx.abort(cause);
     }
