@@ -285,3 +285,39 @@ describe('an explicit provider prefix (anthropic/claude-…) on a same-format ca
     expect(bodies.at(-1)).toBe(sent.replace('"anthropic/claude-x"', '"claude-x"'));
   });
 });
+
+describe('count_tokens against an upstream that never answers', () => {
+  let gw: TestGateway;
+  let upstream: Server;
+
+  beforeAll(async () => {
+    upstream = createServer(() => {
+      // Never answers.
+    });
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    const { port } = upstream.address() as AddressInfo;
+    gw = await startTestGateway({
+      UPSTREAM_ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
+      REQUEST_TIMEOUT_MS: '300',
+      FIRST_TOKEN_TIMEOUT_MS: '60000',
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+    upstream.closeAllConnections();
+    upstream.close();
+  });
+
+  it('is bounded by REQUEST_TIMEOUT_MS, as a call is, and answers in the Anthropic error shape', async () => {
+    const began = performance.now();
+    const res = await fetch(`${gw.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({ model: 'claude-test', messages: [{ role: 'user', content: 'x' }] }),
+    });
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as { type: string }).type).toBe('error');
+    expect(performance.now() - began).toBeLessThan(10_000);
+  });
+});

@@ -196,6 +196,11 @@ export class ControlPlaneService {
   /** Forwards `POST /v1/messages/count_tokens` to a provider that speaks the Anthropic API. */
   async countTokens(call: IncomingCall, res: ServerResponse): Promise<void> {
     const ctx = this.createContext(call, res);
+    // Like a call: bounded by the route's total deadline, and ended by a drain that runs out of time.
+    this.calls.add(ctx);
+    const deadline = setTimeout(() => {
+      ctx.abort(new UpstreamException('timeout', ctx.route.provider.name, 'request timeout reached'));
+    }, ctx.route.timeouts.totalMs);
     try {
       if (ctx.upstreamFormat !== 'anthropic') {
         throw new GatewayException(
@@ -206,6 +211,8 @@ export class ControlPlaneService {
       }
       await this.forwardCountTokens(ctx, res);
     } finally {
+      clearTimeout(deadline);
+      this.calls.delete(ctx);
       ctx.span.end();
     }
   }
