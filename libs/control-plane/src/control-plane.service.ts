@@ -136,10 +136,7 @@ export class ControlPlaneService {
     });
     this.observer.callStarted(ctx);
     let failure: unknown;
-    this.calls.add(ctx);
-    const deadline = setTimeout(() => {
-      ctx.abort(new UpstreamException('timeout', ctx.route.provider.name, 'request timeout reached'));
-    }, ctx.route.timeouts.totalMs);
+    const release = this.track(ctx);
     this.publish(ctx, 'call.started', {
       model: ctx.model,
       provider: ctx.route.provider.name,
@@ -184,9 +181,8 @@ export class ControlPlaneService {
       this.publish(ctx, 'call.failed', { error: error instanceof Error ? error.message : String(error) });
       throw error;
     } finally {
-      clearTimeout(deadline);
+      release();
       this.observer.callEnded(ctx, statusOf(res, failure), performance.now() - ctx.startedAt);
-      this.calls.delete(ctx);
       // Whatever still waits on this call (a judge after an upstream error event) stops now.
       ctx.abort(CALL_FINISHED);
       endCallSpan(ctx.span, run.spentMs());
@@ -197,10 +193,7 @@ export class ControlPlaneService {
   async countTokens(call: IncomingCall, res: ServerResponse): Promise<void> {
     const ctx = this.createContext(call, res);
     // Like a call: bounded by the route's total deadline, and ended by a drain that runs out of time.
-    this.calls.add(ctx);
-    const deadline = setTimeout(() => {
-      ctx.abort(new UpstreamException('timeout', ctx.route.provider.name, 'request timeout reached'));
-    }, ctx.route.timeouts.totalMs);
+    const release = this.track(ctx);
     try {
       if (ctx.upstreamFormat !== 'anthropic') {
         throw new GatewayException(
@@ -211,10 +204,24 @@ export class ControlPlaneService {
       }
       await this.forwardCountTokens(ctx, res);
     } finally {
-      clearTimeout(deadline);
-      this.calls.delete(ctx);
+      release();
       ctx.span.end();
     }
+  }
+
+  /**
+   * Counts `ctx` in flight (a drain that runs out of time aborts it) and aborts it at the route's total deadline;
+   * returns what ends both, to call when it is over.
+   */
+  private track(ctx: CallContext): () => void {
+    this.calls.add(ctx);
+    const deadline = setTimeout(() => {
+      ctx.abort(new UpstreamException('timeout', ctx.route.provider.name, 'request timeout reached'));
+    }, ctx.route.timeouts.totalMs);
+    return () => {
+      clearTimeout(deadline);
+      this.calls.delete(ctx);
+    };
   }
 
   private async forwardCountTokens(ctx: CallContext, res: ServerResponse): Promise<void> {

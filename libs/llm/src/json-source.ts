@@ -100,13 +100,14 @@ function topLevelMemberValues(bytes: Buffer, key: string): Array<[number, number
   return i < length ? spans : undefined;
 }
 
+/** JSON's whitespace: space, line feed, carriage return, tab. */
+function isJsonSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
 function skipSpace(bytes: Buffer, from: number): number {
   let i = from;
-  while (i < bytes.length) {
-    const c = bytes[i];
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
-    i++;
-  }
+  while (i < bytes.length && isJsonSpace(bytes[i])) i++;
   return i;
 }
 
@@ -142,16 +143,7 @@ function valueEnd(bytes: Buffer, from: number): number {
   let i = from;
   while (i < bytes.length) {
     const c = bytes[i];
-    if (
-      c === COMMA ||
-      c === CLOSE_OBJECT ||
-      c === CLOSE_ARRAY ||
-      c === 0x20 ||
-      c === 0x0a ||
-      c === 0x0d ||
-      c === 0x09
-    )
-      break;
+    if (c === COMMA || c === CLOSE_OBJECT || c === CLOSE_ARRAY || isJsonSpace(c)) break;
     i++;
   }
   return i;

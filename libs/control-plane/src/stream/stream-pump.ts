@@ -135,7 +135,6 @@ export async function pumpStream(
   };
   /** The client's stream is complete: end its response now, and give the upstream a while to end its body. */
   const finish = (): void => {
-    if (drainDeadline !== undefined) return;
     if (!res.destroyed) res.end();
     drainDeadline = setTimeout(
       () => ctx.abort(UPSTREAM_LINGERED),

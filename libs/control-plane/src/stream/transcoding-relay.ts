@@ -203,7 +203,7 @@ export class TranscodingRelay implements FrameRelay {
     this.sink =
       clientFormat === 'anthropic'
         ? new AnthropicSink(this.counted)
-        : new OpenAISink(this.counted, options.includeUsage, upstreamFormat === 'openai');
+        : new OpenAISink(this.counted, options.includeUsage, this.rawWhenUnchanged);
   }
 
   /** The call's token counts: none when an OpenAI upstream reported none (its client still got zeros). */
