@@ -3,6 +3,7 @@ import type { EntityManager, QueryDeepPartialEntity } from 'typeorm';
 import { planBatch } from './batch-plan';
 import { bulkInsert } from './bulk-insert';
 import {
+  mergeDeltas,
   mergeSession,
   STATE_FIELDS,
   SUMMARY_FIELDS,
@@ -14,6 +15,12 @@ import {
 } from './call-row.mapper';
 import { CallEntity } from './call.entity';
 import { SessionEntity } from './session.entity';
+import {
+  addFoldedToDeltas,
+  type StoredCallValues,
+  WIRE_CALL_FIELDS,
+  wireIndex,
+} from './store-writer.protocol';
 
 export type { StorableEvent } from './call-row.mapper';
 
@@ -21,6 +28,9 @@ export type { StorableEvent } from './call-row.mapper';
 export const IN_CHUNK = 500;
 const CALL_INSERT_CHUNK = 50;
 const SESSION_INSERT_CHUNK = 200;
+/** Folded calls per INSERT (23 parameters each, well under PostgreSQL's 65,535). */
+const FOLDED_INSERT_CHUNK = 100;
+const ID_AT = wireIndex('id');
 
 /** The call columns without payloads, aliased `c`. */
 export const SUMMARY_COLUMNS = SUMMARY_FIELDS.map((c) => `c.${c}`);
@@ -35,12 +45,21 @@ const STATE_COLUMNS = STATE_FIELDS.map((c) => `c.${c}`);
 export class BatchWriter {
   constructor(private readonly logger: LoggerService) {}
 
-  /** Applies one batch inside its transaction: calls created or patched, sessions summed. */
-  async apply(em: EntityManager, batch: StorableEvent[]): Promise<void> {
+  /**
+   * Applies one batch inside its transaction: the rows of the calls folded whole first (see CallFolder), then the
+   * events: calls created or patched, sessions summed.
+   */
+  async apply(
+    em: EntityManager,
+    batch: StorableEvent[],
+    folded: readonly StoredCallValues[] = [],
+  ): Promise<void> {
+    const sessions = await this.insertFolded(em, folded);
     const existing = await this.lockCalls(em, unique(batch.map((e) => e.callId)));
     const plan = planBatch(batch, (id) => existing.get(id));
     if (plan.skipped > 0) this.logger.debug?.(`skipped ${plan.skipped} events of unknown calls`);
-    await this.addToSessions(em, plan.sessions);
+    for (const [id, delta] of plan.sessions) sessions.set(id, mergeDeltas(sessions.get(id), delta));
+    await this.addToSessions(em, sessions);
     for (const rows of chunks([...plan.created.values()], CALL_INSERT_CHUNK)) {
       await bulkInsert(em, CallEntity, rows);
     }
@@ -53,6 +72,52 @@ export class BatchWriter {
         .updateEntity(false)
         .execute();
     }
+  }
+
+  /**
+   * Inserts the rows of folded calls, each unless its call is stored already (a batch written again); returns what
+   * the inserted ones add to their sessions.
+   */
+  private async insertFolded(
+    em: EntityManager,
+    folded: readonly StoredCallValues[],
+  ): Promise<Map<string, SessionDelta>> {
+    const deltas = new Map<string, SessionDelta>();
+    if (folded.length === 0) return deltas;
+    const metadata = em.connection.getMetadata(CallEntity);
+    const driver = em.connection.driver;
+    const postgres = isPostgres(em);
+    const names = WIRE_CALL_FIELDS.map((property) => {
+      const column = metadata.findColumnWithPropertyName(property);
+      if (column === undefined) throw new Error(`calls has no column for ${property}`);
+      return driver.escape(column.databaseName);
+    });
+    const table =
+      metadata.schema === undefined
+        ? driver.escape(metadata.tableName)
+        : `${driver.escape(metadata.schema)}.${driver.escape(metadata.tableName)}`;
+    const byId = new Map(folded.map((values) => [String(values[ID_AT]), values]));
+    for (const rows of chunks([...folded], FOLDED_INSERT_CHUNK)) {
+      const params: unknown[] = [];
+      const tuples = rows.map((values) => {
+        const placeholders = values.map((value) => {
+          params.push(typeof value === 'boolean' && !postgres ? Number(value) : value);
+          return postgres ? `$${params.length}` : '?';
+        });
+        return `(${placeholders.join(', ')})`;
+      });
+      const id = names[ID_AT] as string;
+      const inserted = (await em.query(
+        `INSERT INTO ${table} (${names.join(', ')}) VALUES ${tuples.join(', ')} ` +
+          `ON CONFLICT (${id}) DO NOTHING RETURNING ${id} AS id`,
+        params,
+      )) as unknown;
+      for (const row of rowsOf(inserted)) {
+        const values = byId.get(String(row.id));
+        if (values !== undefined) addFoldedToDeltas(deltas, values);
+      }
+    }
+    return deltas;
   }
 
   /** The calls a batch touches, without their payloads; locked until commit on PostgreSQL (ids sorted). */
@@ -160,6 +225,13 @@ export function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** The rows a query returned (PostgreSQL: an array; the `RETURNING` rows of an insert). */
+function rowsOf(result: unknown): Array<{ id: unknown }> {
+  return Array.isArray(result)
+    ? result.filter((r): r is { id: unknown } => typeof r === 'object' && r !== null && 'id' in r)
+    : [];
 }
 
 function asPatch<E>(patch: object): QueryDeepPartialEntity<E> {

@@ -220,6 +220,11 @@ export function recordEvent(row: Pick<CallState, 'events'>, event: StorableEvent
 
 const TERMINAL_TYPES: ReadonlySet<string> = new Set([EVENT_TYPES.callCompleted, EVENT_TYPES.callFailed]);
 
+/** Whether an event of this type ends its call (`call.completed`, `call.failed`). */
+export function isTerminalType(type: string): boolean {
+  return TERMINAL_TYPES.has(type);
+}
+
 /**
  * The change an event (other than `call.started`) makes to its call, per EVENT_CONTRACT: the columns to update,
  * empty when the event changes nothing. A call's first terminal event (`call.completed` / `call.failed`) wins.
@@ -383,6 +388,19 @@ export function addCallToDelta(
     lastAt: call.startedAt > base.lastAt ? call.startedAt : base.lastAt,
     callCount: base.callCount + 1,
     models: base.models.includes(call.model) ? base.models : [...base.models, call.model],
+  };
+}
+
+/** Two deltas of one session as one. */
+export function mergeDeltas(a: SessionDelta | undefined, b: SessionDelta): SessionDelta {
+  if (a === undefined) return b;
+  const models = [...a.models];
+  for (const model of b.models) if (!models.includes(model)) models.push(model);
+  return {
+    firstAt: b.firstAt < a.firstAt ? b.firstAt : a.firstAt,
+    lastAt: b.lastAt > a.lastAt ? b.lastAt : a.lastAt,
+    callCount: a.callCount + b.callCount,
+    models,
   };
 }
 

@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { DataSource, EntityMetadata } from 'typeorm';
 import { planBatch } from './batch-plan';
 import {
+  mergeDeltas,
   mergeSession,
   STATE_FIELDS,
   type CallRow,
@@ -14,6 +15,7 @@ import {
 import { CallEntity } from './call.entity';
 import { jsonTransformer } from './json.transformer';
 import { SessionEntity } from './session.entity';
+import { addFoldedToDeltas, type StoredCallValues, WIRE_CALL_FIELDS } from './store-writer.protocol';
 
 /** The part of a better-sqlite3 statement the writer uses. */
 export interface SqliteStatement {
@@ -24,7 +26,7 @@ export interface SqliteStatement {
 /** The part of a better-sqlite3 database the writer uses. */
 export interface SqliteDatabase {
   prepare(sql: string): SqliteStatement;
-  transaction(fn: (batch: StorableEvent[]) => void): { immediate(batch: StorableEvent[]): void };
+  transaction<A extends unknown[]>(fn: (...args: A) => void): { immediate(...args: A): void };
 }
 
 /** The better-sqlite3 handle under a connected TypeORM SQLite DataSource, or undefined on another driver. */
@@ -63,12 +65,16 @@ export class SqliteBatchWriter {
   private readonly callByProperty: Map<string, ColumnBinding>;
   private readonly selectCall: SqliteStatement;
   private readonly insertCall: SqliteStatement;
+  /** Inserts a folded call's row (values in WIRE_CALL_FIELDS order) unless the call is stored already. */
+  private readonly insertFolded: SqliteStatement;
   private readonly selectSession: SqliteStatement;
   private readonly insertSession: SqliteStatement;
   private readonly updateSession: SqliteStatement;
   /** `UPDATE calls` statements by the list of columns they set (a handful of shapes in practice). */
   private readonly updates = new Map<string, { statement: SqliteStatement; bindings: ColumnBinding[] }>();
-  private readonly applyInTransaction: { immediate(batch: StorableEvent[]): void };
+  private readonly applyInTransaction: {
+    immediate(batch: StorableEvent[], calls: readonly StoredCallValues[]): void;
+  };
   private readonly callsTable: string;
   private readonly lookup = (id: string): CallState | undefined => this.storedCall(id);
 
@@ -87,6 +93,12 @@ export class SqliteBatchWriter {
     const state = STATE_FIELDS.map((p) => `${this.column(p)} AS ${quote(p)}`).join(', ');
     this.selectCall = db.prepare(`SELECT ${state} FROM ${this.callsTable} WHERE ${this.column('id')} = ?`);
     this.insertCall = db.prepare(insertSql(calls.tableName, this.callColumns));
+    this.insertFolded = db.prepare(
+      `${insertSql(
+        calls.tableName,
+        WIRE_CALL_FIELDS.map((p) => this.binding(p)),
+      )} ON CONFLICT DO NOTHING`,
+    );
     this.selectSession = db.prepare(
       `SELECT ${session('id')} AS id, ${session('firstAt')} AS firstAt, ${session('lastAt')} AS lastAt, ` +
         `${session('callCount')} AS callCount, ${session('models')} AS models FROM ${sessionsTable} ` +
@@ -100,18 +112,28 @@ export class SqliteBatchWriter {
       `UPDATE ${sessionsTable} SET ${session('firstAt')} = ?, ${session('lastAt')} = ?, ` +
         `${session('callCount')} = ?, ${session('models')} = ? WHERE ${session('id')} = ?`,
     );
-    this.applyInTransaction = db.transaction((batch) => this.applyNow(batch));
+    this.applyInTransaction = db.transaction((batch: StorableEvent[], folded: readonly StoredCallValues[]) =>
+      this.applyNow(batch, folded),
+    );
   }
 
-  /** Applies one batch in one transaction (synchronous: better-sqlite3 runs on the calling thread). */
-  apply(batch: StorableEvent[]): void {
-    this.applyInTransaction.immediate(batch);
+  /**
+   * Applies one batch in one transaction (synchronous: better-sqlite3 runs on the calling thread): the rows of the
+   * calls folded whole first (see CallFolder), then the events.
+   */
+  apply(batch: StorableEvent[], folded: readonly StoredCallValues[] = []): void {
+    this.applyInTransaction.immediate(batch, folded);
   }
 
-  private applyNow(batch: StorableEvent[]): void {
+  private applyNow(batch: StorableEvent[], folded: readonly StoredCallValues[]): void {
+    const sessions = new Map<string, SessionDelta>();
+    for (const values of folded) {
+      if (this.insertFolded.run(...values.map(sqliteValue)).changes > 0) addFoldedToDeltas(sessions, values);
+    }
     const plan = planBatch(batch, this.lookup);
     if (plan.skipped > 0) this.logger.debug?.(`skipped ${plan.skipped} events of unknown calls`);
-    this.addToSessions(plan.sessions);
+    for (const [id, delta] of plan.sessions) sessions.set(id, mergeDeltas(sessions.get(id), delta));
+    this.addToSessions(sessions);
     for (const row of plan.created.values()) this.insertCall.run(...values(this.callColumns, row));
     for (const [id, patch] of plan.patches) this.updateCall(id, patch);
   }
@@ -174,6 +196,11 @@ export class SqliteBatchWriter {
   private column(property: string): string {
     return this.binding(property).column;
   }
+}
+
+/** A value as better-sqlite3 binds it (booleans as 0/1). */
+function sqliteValue(value: string | number | boolean | null): string | number | null {
+  return typeof value === 'boolean' ? Number(value) : value;
 }
 
 /** A `sessions` row as SQLite returns it (`models` still JSON). */

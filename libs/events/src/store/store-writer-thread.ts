@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { EventsConfig } from '../events.config';
 import {
   batchOf,
-  type PackedStoreEvent,
+  type WriteMessage,
   type WriteReply,
   type WriteRequest,
   type WriterInit,
@@ -33,11 +33,11 @@ export class StoreWriterThread {
     return new StoreWriterThread(cfg);
   }
 
-  /** Writes one batch on the writer thread, in one transaction. */
-  write(events: readonly PackedStoreEvent[]): Promise<void> {
+  /** Writes one message (a batch, or part of one) on the writer thread, in one transaction. */
+  write(message: WriteMessage): Promise<void> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
-    const request: WriteRequest = { id, ...batchOf(events) };
+    const request: WriteRequest = { id, calls: message.calls, ...batchOf(message.events) };
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.postMessage(request);

@@ -10,7 +10,11 @@ import {
   MIN_BYTES_PAYLOAD,
   packEvent,
   PackedStoreEvent,
+  messagesOf,
   partsOf,
+  storedValuesOf,
+  WIRE_CALL_FIELDS,
+  type WireCall,
 } from './store-writer.protocol';
 
 const at = '2026-01-01T00:00:00.000Z';
@@ -191,7 +195,7 @@ describe('store writer protocol', () => {
     );
     fc.assert(
       fc.property(packed, fc.integer({ min: 1, max: 120 }), (events, max) => {
-        const parts = partsOf(events, max);
+        const parts = partsOf(events, (e) => e.size, max);
         expect(parts.flat()).toEqual(events);
         const chars = (list: readonly PackedStoreEvent[]): number =>
           list.reduce((n, e) => n + e.envelope.length + e.payloads.reduce((m, p) => m + p.length, 0), 0);
@@ -204,5 +208,23 @@ describe('store writer protocol', () => {
         });
       }),
     );
+  });
+
+  it('sends the rows of folded calls before the events, in bounded messages, and stores their JSON as text', () => {
+    const row = (id: string, request: string | Uint8Array): WireCall =>
+      WIRE_CALL_FIELDS.map((field) => (field === 'id' ? id : field === 'originalRequest' ? request : null));
+    const bytes = new TextEncoder().encode('{ "model" : "m",\n  "messages": [] }');
+    const calls = [row('a', '{"model":"m"}'), row('b', bytes)];
+    const events = [new PackedStoreEvent('e', 'x'.repeat(30), [])];
+    expect(messagesOf(calls, events)).toEqual([{ calls, events }]);
+    // Rows of 14 and 36 characters (bytes counted as such), then an event of 30: three messages of at most 40.
+    expect(messagesOf(calls, events, 40)).toEqual([
+      { calls: [calls[0]], events: [] },
+      { calls: [calls[1]], events: [] },
+      { calls: [], events },
+    ]);
+    const stored = storedValuesOf(structuredClone(calls[1] as WireCall));
+    expect(stored[WIRE_CALL_FIELDS.indexOf('originalRequest')]).toBe('{"model":"m","messages":[]}');
+    expect(() => storedValuesOf(['a'])).toThrow(/a call of 1 values/);
   });
 });

@@ -1,7 +1,14 @@
 import { jsonSourceOf } from '@warden/llm';
 import { PackedEvent } from '../conversation-store.port';
 import type { EventsConfig } from '../events.config';
-import { EVENT_PAYLOAD_FIELDS, STORED_IN_CALL, type StorableEvent } from './call-row.mapper';
+import {
+  addCallToDelta,
+  type CallRow,
+  EVENT_PAYLOAD_FIELDS,
+  STORED_IN_CALL,
+  type SessionDelta,
+  type StorableEvent,
+} from './call-row.mapper';
 
 /** What the writer thread is started with. */
 export interface WriterInit {
@@ -17,6 +24,8 @@ export interface WriterInit {
  */
 export interface WriteRequest {
   id: number;
+  /** Whole rows of calls folded on the main thread (see CallFolder), inserted before the events are applied. */
+  calls: WireCall[];
   events: string;
   payloads: WirePayload[];
 }
@@ -33,6 +42,45 @@ export type WirePayload = string | Uint8Array;
  * thread, which costs less than copying their bytes and parsing them on the writer.
  */
 export const MIN_BYTES_PAYLOAD = 16 * 1024;
+
+/**
+ * The columns of a folded call, in the order a {@link WireCall} holds their values: every column of `calls`.
+ * JSON columns travel as their text (or, for a large request, the bytes it was parsed from: see
+ * {@link WirePayload}); `stream` as a boolean.
+ */
+export const WIRE_CALL_FIELDS = [
+  'id',
+  'sessionId',
+  'keyId',
+  'clientFormat',
+  'upstreamFormat',
+  'provider',
+  'model',
+  'stream',
+  'status',
+  'httpStatus',
+  'startedAt',
+  'completedAt',
+  'firstTokenMs',
+  'durationMs',
+  'inputTokens',
+  'outputTokens',
+  'error',
+  'policyActions',
+  'originalRequest',
+  'finalRequest',
+  'originalResponse',
+  'finalResponse',
+  'events',
+] as const satisfies readonly (keyof CallRow)[];
+
+/** A whole `calls` row as its values, in {@link WIRE_CALL_FIELDS} order: what a folded call is written as. */
+export type WireCall = Array<string | number | boolean | WirePayload | null>;
+
+/** Index of a field in a {@link WireCall}. */
+export function wireIndex(field: (typeof WIRE_CALL_FIELDS)[number]): number {
+  return WIRE_CALL_FIELDS.indexOf(field);
+}
 
 /** An event as it travels: its payload fields as indexes into its own payloads. */
 interface WireEvent extends StorableEvent {
@@ -97,7 +145,7 @@ export function packEvent(event: StorableEvent): PackedStoreEvent {
  * A payload for the writer: the text it was serialized to already (a request converted for the upstream), the large
  * bytes it was parsed from, else its JSON text. Each gives the writer the text `JSON.stringify(value)`.
  */
-function wirePayloadOf(value: unknown): WirePayload {
+export function wirePayloadOf(value: unknown): WirePayload {
   const source = jsonSourceOf(value);
   if (source?.kind === 'text') return source.text;
   if (source?.kind === 'bytes' && source.bytes.byteLength >= MIN_BYTES_PAYLOAD)
@@ -116,7 +164,7 @@ function wholeBuffer(bytes: Uint8Array): Uint8Array {
 }
 
 /** The JSON text of a payload as it arrived (see {@link WirePayload}). */
-function payloadTextOf(payload: WirePayload): string {
+export function payloadTextOf(payload: WirePayload): string {
   if (typeof payload === 'string') return payload;
   const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
   return JSON.stringify(JSON.parse(text));
@@ -141,25 +189,81 @@ export function batchOf(packed: readonly PackedStoreEvent[]): Pick<WriteRequest,
  */
 export const MAX_MESSAGE_CHARS = 8 * 1024 * 1024;
 
-/** `packed` in consecutive parts of at most `maxChars` of text each (an event larger alone is a part). */
-export function partsOf(
-  packed: readonly PackedStoreEvent[],
+/** `units` in consecutive parts of at most `maxChars` of text each (a unit larger alone is a part). */
+export function partsOf<T>(
+  units: readonly T[],
+  sizeOf: (unit: T) => number,
   maxChars: number = MAX_MESSAGE_CHARS,
-): PackedStoreEvent[][] {
-  const parts: PackedStoreEvent[][] = [];
-  let part: PackedStoreEvent[] = [];
+): T[][] {
+  const parts: T[][] = [];
+  let part: T[] = [];
   let chars = 0;
-  for (const event of packed) {
-    if (part.length > 0 && chars + event.size > maxChars) {
+  for (const unit of units) {
+    const size = sizeOf(unit);
+    if (part.length > 0 && chars + size > maxChars) {
       parts.push(part);
       part = [];
       chars = 0;
     }
-    part.push(event);
-    chars += event.size;
+    part.push(unit);
+    chars += size;
   }
   if (part.length > 0) parts.push(part);
   return parts;
+}
+
+/** What one message to the writer thread carries: rows of folded calls, then packed events. */
+export interface WriteMessage {
+  calls: WireCall[];
+  events: PackedStoreEvent[];
+}
+
+/**
+ * A batch as messages of at most `maxChars` of text each, in order: the rows first (an event may belong to one of
+ * them: its row must be stored before the event is applied), then the events.
+ */
+export function messagesOf(
+  calls: readonly WireCall[],
+  events: readonly PackedStoreEvent[],
+  maxChars: number = MAX_MESSAGE_CHARS,
+): WriteMessage[] {
+  const units: Array<WireCall | PackedStoreEvent> = [...calls, ...events];
+  return partsOf(units, unitSize, maxChars).map((part) => ({
+    calls: part.filter((u): u is WireCall => Array.isArray(u)),
+    events: part.filter((u): u is PackedStoreEvent => u instanceof PackedStoreEvent),
+  }));
+}
+
+function unitSize(unit: WireCall | PackedStoreEvent): number {
+  return Array.isArray(unit) ? wireCallSize(unit) : unit.size;
+}
+
+/** The text a row holds (characters, bytes of a payload as bytes). */
+export function wireCallSize(call: WireCall): number {
+  let size = 0;
+  for (const value of call)
+    if (typeof value === 'string' || value instanceof Uint8Array) size += value.length;
+  return size;
+}
+
+/** A folded call's values as the database stores them, in {@link WIRE_CALL_FIELDS} order. */
+export type StoredCallValues = Array<string | number | boolean | null>;
+
+/**
+ * A folded call's values as the database stores them: its JSON columns as text (a payload that travelled as bytes
+ * parsed and serialized again, see {@link WirePayload}). Throws on a row of the wrong shape.
+ */
+export function storedValuesOf(call: WireCall): StoredCallValues {
+  if (call.length !== WIRE_CALL_FIELDS.length)
+    throw new Error(
+      `malformed write request: a call of ${call.length} values, not ${WIRE_CALL_FIELDS.length}`,
+    );
+  const out: StoredCallValues = new Array<string | number | boolean | null>(call.length);
+  for (let i = 0; i < call.length; i++) {
+    const value = call[i] as WireCall[number];
+    out[i] = value instanceof Uint8Array ? payloadTextOf(value) : value;
+  }
+  return out;
 }
 
 /** The `events` and `payloads` of a {@link WriteRequest} for `events`. */
@@ -194,3 +298,14 @@ export function decodeBatch(request: Pick<WriteRequest, 'events' | 'payloads'>):
 /** The outcome of a batch; `unavailable` when the database could not be reached. */
 export type WriteReply =
   { id: number; ok: true } | { id: number; ok: false; message: string; unavailable: boolean };
+
+const SESSION_AT = wireIndex('sessionId');
+const STARTED_AT = wireIndex('startedAt');
+const MODEL_AT = wireIndex('model');
+
+/** Adds a folded call the writer inserted to its session's delta. */
+export function addFoldedToDeltas(deltas: Map<string, SessionDelta>, values: StoredCallValues): void {
+  const session = String(values[SESSION_AT]);
+  const call = { startedAt: String(values[STARTED_AT]), model: String(values[MODEL_AT]) };
+  deltas.set(session, addCallToDelta(deltas.get(session), call));
+}

@@ -5,7 +5,14 @@ import { BatchWriter, type StorableEvent } from './batch-writer';
 import { isConnectionError } from './connection-errors';
 import { rawSqlite, SqliteBatchWriter } from './sqlite-batch-writer';
 import { buildDataSourceOptions, STORE_ENTITIES } from './store-options';
-import { decodeBatch, type WriteReply, type WriteRequest, type WriterInit } from './store-writer.protocol';
+import {
+  decodeBatch,
+  storedValuesOf,
+  type StoredCallValues,
+  type WriteReply,
+  type WriteRequest,
+  type WriterInit,
+} from './store-writer.protocol';
 
 /**
  * The history writer thread: its own connection to the database (the main thread keeps one for reads, migrations
@@ -22,21 +29,21 @@ const writer = new BatchWriter(logger);
 let sqlite: SqliteBatchWriter | undefined;
 let queue: Promise<void> = Promise.resolve();
 
-async function apply(events: StorableEvent[]): Promise<void> {
+async function apply(calls: StoredCallValues[], events: StorableEvent[]): Promise<void> {
   if (!source.isInitialized) {
     await source.initialize();
     const db = rawSqlite(source);
     sqlite = db === undefined ? undefined : new SqliteBatchWriter(db, source, logger);
   }
-  if (sqlite !== undefined) sqlite.apply(events);
-  else await source.transaction((em) => writer.apply(em, events));
+  if (sqlite !== undefined) sqlite.apply(events, calls);
+  else await source.transaction((em) => writer.apply(em, events, calls));
 }
 
 /** Writes one batch; never rejects (the outcome is the reply). */
 async function write(request: WriteRequest): Promise<WriteReply> {
   const id = request.id;
   try {
-    await apply(decodeBatch(request));
+    await apply(request.calls.map(storedValuesOf), decodeBatch(request));
     return { id, ok: true };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

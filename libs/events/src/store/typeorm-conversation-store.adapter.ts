@@ -47,7 +47,16 @@ import { SessionEntity } from './session.entity';
 import { rawSqlite, SqliteBatchWriter, type SqliteDatabase } from './sqlite-batch-writer';
 import { DEFAULT_STORE_TIMINGS, StoreConnection, type StoreTimings } from './store-connection';
 import { describeDatabase } from './store-options';
-import { batchOf, decodeBatch, packEvent, PackedStoreEvent, partsOf } from './store-writer.protocol';
+import {
+  batchOf,
+  decodeBatch,
+  messagesOf,
+  packEvent,
+  PackedStoreEvent,
+  storedValuesOf,
+  type StoredCallValues,
+} from './store-writer.protocol';
+import { CallFolder } from './call-folder';
 import { StoreUnavailableError } from './store-unavailable.error';
 import { containsPattern, LIKE_ESCAPE, policyActionPattern } from './text-search';
 
@@ -83,6 +92,8 @@ export class TypeOrmConversationStore
 {
   private readonly logger = new Logger('ConversationStore');
   private readonly writer = new BatchWriter(this.logger);
+  /** Folds each call's events into its row as they are published: most calls are written as one row. */
+  private readonly folder = new CallFolder();
   /** SQLite in-thread writes: prepared statements on the connection they were prepared on. */
   private sqlite: { db: SqliteDatabase; writer: SqliteBatchWriter } | undefined;
   /** Batches are written on a thread of their own when the database allows a second connection. */
@@ -135,35 +146,45 @@ export class TypeOrmConversationStore
     await this.thread?.close();
   }
 
-  /** With a writer thread, a storable event is serialized now (see {@link PackedStoreEvent}). */
+  /**
+   * A storable event is folded into its call's row (see {@link CallFolder}), else, with a writer thread, serialized
+   * now (see {@link PackedStoreEvent}).
+   */
   override pack(event: WardenEvent): StoreItem {
-    return this.thread !== undefined && isStorableEvent(event) ? packEvent(event) : event;
+    if (!isStorableEvent(event)) return event;
+    const folded = this.folder.fold(event);
+    if (folded !== undefined) return folded;
+    return this.thread !== undefined ? packEvent(event) : event;
   }
 
   async writeEvents(items: readonly StoreItem[]): Promise<void> {
+    const calls = this.folder.rowsOf(items);
     const thread = this.thread;
     if (thread !== undefined) {
       const packed = this.packedForThread(items);
-      if (packed.length === 0) return;
-      return this.serialize(async () => {
+      if (packed.length === 0 && calls.length === 0) return;
+      await this.serialize(async () => {
         // Throws StoreUnavailableError until connected and migrated: the writer thread only ever sees a ready schema.
         this.connection.dataSource();
         // A failed part fails the batch, which is written again whole: the parts already written ignore it.
-        for (const part of partsOf(packed)) await thread.write(part);
+        for (const message of messagesOf(calls, packed)) await thread.write(message);
       });
+      this.folder.written(items);
+      return;
     }
     const batch = unpacked(items);
-    if (batch.length === 0) return;
+    if (batch.length === 0 && calls.length === 0) return;
     await this.serialize(async () => {
       const source = this.connection.dataSource();
       try {
-        await this.writeHere(source, batch);
+        await this.writeHere(source, batch, calls.map(storedValuesOf));
       } catch (error) {
         throw isConnectionError(error)
           ? new StoreUnavailableError(messageOf(error), { cause: error })
           : error;
       }
     });
+    this.folder.written(items);
   }
 
   /**
@@ -186,14 +207,18 @@ export class TypeOrmConversationStore
   }
 
   /** Writes a batch on this thread: prepared statements on SQLite, TypeORM on PostgreSQL. */
-  private async writeHere(source: DataSource, batch: StorableEvent[]): Promise<void> {
+  private async writeHere(
+    source: DataSource,
+    batch: StorableEvent[],
+    calls: readonly StoredCallValues[],
+  ): Promise<void> {
     const db = rawSqlite(source);
     if (db === undefined) {
-      await source.transaction((em) => this.writer.apply(em, batch));
+      await source.transaction((em) => this.writer.apply(em, batch, calls));
       return;
     }
     if (this.sqlite?.db !== db) this.sqlite = { db, writer: new SqliteBatchWriter(db, source, this.logger) };
-    this.sqlite.writer.apply(batch);
+    this.sqlite.writer.apply(batch, calls);
   }
 
   async listCalls(filter: CallFilter): Promise<Page<CallSummary>> {

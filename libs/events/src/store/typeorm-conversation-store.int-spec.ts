@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { ConversationStore, type CallFilter, type CallSummary } from '../conversation-store.port';
+import {
+  ConversationStore,
+  type CallFilter,
+  type CallSummary,
+  type StoreItem,
+} from '../conversation-store.port';
+import { FoldedEvent } from './call-folder';
 import { eventsConfig } from '../events.config';
 import type { WardenEvent } from '../warden-event';
 import { ConversationStoreModule } from './conversation-store.module';
@@ -472,6 +478,71 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
       stream: true,
       messages: [{ role: 'user', content: 'Clean up the temp directory' }],
     });
+  });
+
+  it('stores calls folded into their rows as the publisher packs them as it stores their events one by one', async () => {
+    const pack = (events: WardenEvent[]): StoreItem[] => events.map((e) => store.pack(e));
+    await store.writeEvents(callEvents({ id: 'direct', session: 'fold-sess', start: 0, blocked: true }));
+    // Started and ended before its batch: one row.
+    const whole = pack(callEvents({ id: 'whole', session: 'fold-sess', start: 0, blocked: true }));
+    expect(whole.every((item) => item instanceof FoldedEvent)).toBe(true);
+    await store.writeEvents(whole);
+    // Going on when its first batch is written: stored in progress, then patched by its later events.
+    const split = callEvents({ id: 'split', session: 'fold-sess', start: 0, blocked: true });
+    await store.writeEvents(pack(split.slice(0, 3)));
+    expect((await store.getCall('split'))?.call).toMatchObject({ status: 'in_progress', completedAt: null });
+    await store.writeEvents(pack(split.slice(3)));
+
+    const reference = await store.getCall('direct');
+    for (const id of ['whole', 'split']) {
+      const found = await store.getCall(id);
+      expect(found?.call).toEqual({ ...reference?.call, id });
+      expect(found?.events.map(({ id: _, callId: __, ...rest }) => rest)).toEqual(
+        reference?.events.map(({ id: _, callId: __, ...rest }) => rest),
+      );
+    }
+    // Written again (as after a failure the store did not see), a folded batch changes nothing.
+    const stored = await store.getCall('whole');
+    await store.writeEvents(whole);
+    expect(await store.getCall('whole')).toEqual(stored);
+    expect((await store.getSession('fold-sess'))?.session.callCount).toBe(3);
+  });
+
+  it('writes a folded batch whose write failed again, whole, counting its calls once', async () => {
+    const postgres = backend.kind === 'postgres';
+    const schema = db.env['DB_SCHEMA'] ?? 'public';
+    const items = [
+      ...callEvents({ id: 'fold-a', session: 'fold-doomed', start: 0 }),
+      ...callEvents({ id: 'fold-b', session: 'fold-doomed', start: 5, outcome: 'open' }),
+    ].map((e) => store.pack(e));
+    if (postgres) {
+      await opened.source.query(
+        `CREATE FUNCTION "${schema}".fold_doomed() RETURNS trigger AS $$ BEGIN IF NEW.id = 'fold-b' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+      );
+      await opened.source.query(
+        `CREATE TRIGGER fold_doomed BEFORE INSERT ON "${schema}".calls FOR EACH ROW EXECUTE FUNCTION "${schema}".fold_doomed()`,
+      );
+    } else {
+      await opened.source.query(
+        `CREATE TRIGGER fold_doomed BEFORE INSERT ON calls WHEN NEW.id = 'fold-b' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+      );
+    }
+    try {
+      await expect(store.writeEvents(items)).rejects.toHaveProperty('message', 'disk full');
+    } finally {
+      await opened.source.query(
+        postgres ? `DROP TRIGGER fold_doomed ON "${schema}".calls` : 'DROP TRIGGER fold_doomed',
+      );
+    }
+    expect(await store.getCall('fold-a')).toBeUndefined();
+    // The call that was going on has its row taken: its next event is packed on its own.
+    const late = store.pack(event('fold-b', 'call.completed', { status: 200, durationMs: 9 }, at(900)));
+    expect(late).not.toBeInstanceOf(FoldedEvent);
+    await store.writeEvents([...items, late]);
+    expect((await store.getCall('fold-a'))?.call.status).toBe('completed');
+    expect((await store.getCall('fold-b'))?.call).toMatchObject({ status: 'completed', durationMs: 9 });
+    await store.writeEvents(items);
+    expect((await store.getSession('fold-doomed'))?.session.callCount).toBe(2);
   });
 
   it('ignores gateway events, skips events of unknown calls, and keeps the first terminal state', async () => {
