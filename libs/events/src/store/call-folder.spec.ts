@@ -238,4 +238,32 @@ describe('CallFolder', () => {
     expect(folder.rowsOf([a]).map((r) => r[0])).toEqual(['a']);
     expect(MAX_FOLDING).toBeGreaterThan(1000);
   });
+
+  it('leaves a row as it was when an event cannot be serialized, and a row that cannot be out of every batch', () => {
+    const folder = new CallFolder();
+    const start = folder.fold(started('c'));
+    // Redacted events are plain JSON; a bigint stands for whatever JSON.stringify would refuse.
+    const unserializable = {
+      ...started('c'),
+      id: 'r',
+      type: EVENT_TYPES.requestReceived,
+      data: { request: 1n },
+    };
+    expect(() => folder.fold(unserializable as unknown as StorableEvent)).toThrow(TypeError);
+    expect(rowOf(folder.rowsOf([start])[0] ?? [])).toMatchObject({
+      originalRequest: null,
+      events: [{ id: 'c-start' }],
+    });
+
+    const broken = folder.fold({
+      ...started('b'),
+      data: { model: 'm', size: 1n },
+    });
+    expect(() => folder.fold(completed('b'))).toThrow(TypeError);
+    const lost: string[] = [];
+    expect(folder.rowsOf([broken], (id) => lost.push(id))).toEqual([]);
+    expect(lost).toEqual(['b']);
+    expect(folder.rowsOf([broken])).toEqual([]);
+    expect(folder.size).toBe(0);
+  });
 });

@@ -44,11 +44,12 @@ class FoldingCall {
     this.row = row;
   }
 
-  /** The row as written, taken now if it was not yet. */
+  /** The row as written, taken now if it was not yet (throws when it cannot be serialized). */
   take(): WireCall {
     if (this.wire === undefined && this.row !== undefined) this.wire = wireCallOf(this.row);
     this.row = undefined;
-    return this.wire ?? [];
+    if (this.wire === undefined) throw new Error(`the row of call ${this.id} could not be serialized`);
+    return this.wire;
   }
 }
 
@@ -107,10 +108,10 @@ export class CallFolder {
     if (row === undefined || event.type === EVENT_TYPES.callStarted)
       return new FoldedEvent(event.id, 0, call);
     const at = normalizeTimestamp(event.at) ?? new Date().toISOString();
-    const before = row.events.length;
-    if (recordEvent(row, event, at) === 'duplicate') return new FoldedEvent(event.id, 0, call);
-    let size = row.events.length > before ? EVENT_ENVELOPE_CHARS : 0;
+    // The change is worked out, its payloads serialized, before anything of the row changes: a payload that cannot
+    // be serialized leaves the row as it was (the event is then packed on its own).
     const patch = applyCallEvent(row, event, at) as Partial<CallRow>;
+    let size = 0;
     for (const field of PAYLOAD_FIELDS) {
       const value = patch[field];
       if (value === undefined || value === null || value === SAME_AS_ORIGINAL) continue;
@@ -118,6 +119,9 @@ export class CallFolder {
       patch[field] = box;
       size += box.wire.length;
     }
+    const recorded = recordEvent(row, event, at);
+    if (recorded === 'duplicate') return new FoldedEvent(event.id, 0, call);
+    if (recorded === 'kept') size += EVENT_ENVELOPE_CHARS;
     Object.assign(row, patch);
     if (isTerminalType(event.type)) {
       // Its row is final: taken now, as the text it is written as, so that its objects are collected young. An
@@ -134,7 +138,7 @@ export class CallFolder {
    * they patch the stored row), the same row again for a call whose earlier write failed, nothing for a call whose
    * row was written.
    */
-  rowsOf(items: Iterable<unknown>): WireCall[] {
+  rowsOf(items: Iterable<unknown>, unwritable?: (callId: string, error: unknown) => void): WireCall[] {
     const rows: WireCall[] = [];
     const seen = new Set<FoldingCall>();
     for (const item of items) {
@@ -143,7 +147,13 @@ export class CallFolder {
       if (call.written || seen.has(call)) continue;
       seen.add(call);
       if (call.row !== undefined) this.stopFolding(call.id);
-      rows.push(call.take());
+      try {
+        rows.push(call.take());
+      } catch (error) {
+        // Left out rather than failing, and so holding back, every batch written after (it would fail each time).
+        call.written = true;
+        unwritable?.(call.id, error);
+      }
     }
     return rows;
   }

@@ -158,7 +158,9 @@ export class TypeOrmConversationStore
   }
 
   async writeEvents(items: readonly StoreItem[]): Promise<void> {
-    const calls = this.folder.rowsOf(items);
+    const calls = this.folder.rowsOf(items, (callId, error) =>
+      this.logger.error(`call ${callId} cannot be stored: ${messageOf(error)}`),
+    );
     const thread = this.thread;
     if (thread !== undefined) {
       const packed = this.packedForThread(items);
