@@ -6,8 +6,10 @@ import {
   type CallRow,
   EVENT_PAYLOAD_FIELDS,
   STORED_IN_CALL,
+  PAYLOAD_FIELDS,
   type SessionDelta,
   type StorableEvent,
+  SUMMARY_FIELDS,
 } from './call-row.mapper';
 
 /** What the writer thread is started with. */
@@ -49,28 +51,8 @@ export const MIN_BYTES_PAYLOAD = 16 * 1024;
  * {@link WirePayload}); `stream` as a boolean.
  */
 export const WIRE_CALL_FIELDS = [
-  'id',
-  'sessionId',
-  'keyId',
-  'clientFormat',
-  'upstreamFormat',
-  'provider',
-  'model',
-  'stream',
-  'status',
-  'httpStatus',
-  'startedAt',
-  'completedAt',
-  'firstTokenMs',
-  'durationMs',
-  'inputTokens',
-  'outputTokens',
-  'error',
-  'policyActions',
-  'originalRequest',
-  'finalRequest',
-  'originalResponse',
-  'finalResponse',
+  ...SUMMARY_FIELDS,
+  ...PAYLOAD_FIELDS,
   'events',
 ] as const satisfies readonly (keyof CallRow)[];
 

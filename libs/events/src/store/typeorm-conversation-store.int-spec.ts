@@ -279,6 +279,32 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
     await db.cleanup();
   });
 
+  /** Runs `work` while the database refuses to insert the call `id` ('disk full', from a trigger). */
+  async function refusingInsertOf(id: string, work: () => Promise<unknown>): Promise<void> {
+    const postgres = backend.kind === 'postgres';
+    const schema = db.env['DB_SCHEMA'] ?? 'public';
+    if (postgres) {
+      await opened.source.query(
+        `CREATE FUNCTION "${schema}".refuse() RETURNS trigger AS $$ BEGIN IF NEW.id = '${id}' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
+      );
+      await opened.source.query(
+        `CREATE TRIGGER refuse BEFORE INSERT ON "${schema}".calls FOR EACH ROW EXECUTE FUNCTION "${schema}".refuse()`,
+      );
+    } else {
+      await opened.source.query(
+        `CREATE TRIGGER refuse BEFORE INSERT ON calls WHEN NEW.id = '${id}' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
+      );
+    }
+    try {
+      await work();
+    } finally {
+      await opened.source.query(
+        postgres ? `DROP TRIGGER refuse ON "${schema}".calls` : 'DROP TRIGGER refuse',
+      );
+      if (postgres) await opened.source.query(`DROP FUNCTION "${schema}".refuse()`);
+    }
+  }
+
   it('migrates an empty database, and the schema matches the entities', async () => {
     const table =
       backend.kind === 'postgres'
@@ -408,29 +434,11 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
     ];
     // The database itself refuses the batch's second call row (a trigger), after its session and first call row
     // were written.
-    const postgres = backend.kind === 'postgres';
-    const schema = db.env['DB_SCHEMA'] ?? 'public';
-    if (postgres) {
-      await opened.source.query(
-        `CREATE FUNCTION "${schema}".doomed() RETURNS trigger AS $$ BEGIN IF NEW.id = 'doomed' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
-      );
-      await opened.source.query(
-        `CREATE TRIGGER doomed BEFORE INSERT ON "${schema}".calls FOR EACH ROW EXECUTE FUNCTION "${schema}".doomed()`,
-      );
-    } else {
-      await opened.source.query(
-        `CREATE TRIGGER doomed BEFORE INSERT ON calls WHEN NEW.id = 'doomed' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
-      );
-    }
-    try {
+    await refusingInsertOf('doomed', () =>
       // Matched on the message: better-sqlite3's SqliteError class belongs to the first test file that loaded the
       // native addon in this jest worker, so `instanceof Error` (what toThrow checks) fails in later files.
-      await expect(store.writeEvents(failing)).rejects.toHaveProperty('message', 'disk full');
-    } finally {
-      await opened.source.query(
-        postgres ? `DROP TRIGGER doomed ON "${schema}".calls` : 'DROP TRIGGER doomed',
-      );
-    }
+      expect(store.writeEvents(failing)).rejects.toHaveProperty('message', 'disk full'),
+    );
     expect(await store.getCall('before-doomed')).toBeUndefined();
     expect(await store.getCall('doomed')).toBeUndefined();
     expect(await store.getSession('doomed-sess')).toBeUndefined();
@@ -509,31 +517,13 @@ describe.each(backends)('TypeOrmConversationStore on $name', (backend) => {
   });
 
   it('writes a folded batch whose write failed again, whole, counting its calls once', async () => {
-    const postgres = backend.kind === 'postgres';
-    const schema = db.env['DB_SCHEMA'] ?? 'public';
     const items = [
       ...callEvents({ id: 'fold-a', session: 'fold-doomed', start: 0 }),
       ...callEvents({ id: 'fold-b', session: 'fold-doomed', start: 5, outcome: 'open' }),
     ].map((e) => store.pack(e));
-    if (postgres) {
-      await opened.source.query(
-        `CREATE FUNCTION "${schema}".fold_doomed() RETURNS trigger AS $$ BEGIN IF NEW.id = 'fold-b' THEN RAISE EXCEPTION 'disk full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`,
-      );
-      await opened.source.query(
-        `CREATE TRIGGER fold_doomed BEFORE INSERT ON "${schema}".calls FOR EACH ROW EXECUTE FUNCTION "${schema}".fold_doomed()`,
-      );
-    } else {
-      await opened.source.query(
-        `CREATE TRIGGER fold_doomed BEFORE INSERT ON calls WHEN NEW.id = 'fold-b' BEGIN SELECT RAISE(ABORT, 'disk full'); END`,
-      );
-    }
-    try {
-      await expect(store.writeEvents(items)).rejects.toHaveProperty('message', 'disk full');
-    } finally {
-      await opened.source.query(
-        postgres ? `DROP TRIGGER fold_doomed ON "${schema}".calls` : 'DROP TRIGGER fold_doomed',
-      );
-    }
+    await refusingInsertOf('fold-b', () =>
+      expect(store.writeEvents(items)).rejects.toHaveProperty('message', 'disk full'),
+    );
     expect(await store.getCall('fold-a')).toBeUndefined();
     // The call that was going on has its row taken: its next event is packed on its own.
     const late = store.pack(event('fold-b', 'call.completed', { status: 200, durationMs: 9 }, at(900)));
