@@ -107,6 +107,14 @@ export abstract class ConversationStore {
   }
 
   /**
+   * Items the publisher gave up without writing them (its queue overflowed or went over its memory budget, or a
+   * failed batch no longer fitted back): a store that keeps state for them lets it go. By default nothing.
+   */
+  discard(_items: readonly StoreItem[]): void {
+    // Nothing is kept for an item but the item.
+  }
+
+  /**
    * Applies a batch of events (idempotent per event id): creates/updates calls and sessions, appends events. Takes
    * events as published and as {@link pack} returned them, in any mix.
    */

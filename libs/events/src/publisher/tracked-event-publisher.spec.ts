@@ -248,6 +248,8 @@ describe('TrackedEventPublisher', () => {
       publisher.publish(event({ bytes: 300 }));
       await settle();
       expect(publisher.stats()).toMatchObject({ queued: 3, queuedBytes: 900, dropped: 2 });
+      // The store is told, so that it lets go of what it held for them.
+      expect(store.discarded).toEqual(['e1', 'e2']);
       store.failure = 'none';
       await jest.advanceTimersByTimeAsync(1250);
       expect(store.ids.flat()).toEqual(['e3', 'e4', 'e5']);
@@ -294,6 +296,7 @@ describe('TrackedEventPublisher', () => {
       done(false);
       await settle();
       expect(publisher.stats()).toMatchObject({ queued: 3, queuedBytes: 1400, dropped: 1 });
+      expect(store.discarded).toEqual(['e1']);
     });
 
     it('does not count the text of events the count bound evicted', async () => {
@@ -309,6 +312,7 @@ describe('TrackedEventPublisher', () => {
       await jest.advanceTimersByTimeAsync(250);
       expect(store.ids).toEqual([['e3', 'e4', 'e5']]);
       expect(publisher.stats()).toMatchObject({ queued: 0, dropped: 2 });
+      expect(store.discarded).toEqual(['e1', 'e2']);
     });
   });
 
@@ -520,6 +524,12 @@ class PackingStore extends MemoryConversationStore {
 class SizingStore extends MemoryConversationStore {
   /** When set, the next write waits for it: true writes the batch, false fails. */
   private gate: Promise<boolean> | undefined;
+  /** The ids of the items the publisher gave up, in order. */
+  readonly discarded: string[] = [];
+
+  override discard(items: readonly StoreItem[]): void {
+    for (const item of items) this.discarded.push(item.id);
+  }
 
   override pack(event: WardenEvent): StoreItem {
     const bytes = event.data['bytes'];

@@ -139,6 +139,7 @@ export class TrackedEventPublisher
         if (this.prepared > 0) {
           this.prepared -= 1;
           this.preparedBytes -= sizeOf(oldest);
+          if (oldest !== undefined) this.discard([oldest]);
         }
       }
       this.immediate ??= setImmediate(() => {
@@ -412,9 +413,20 @@ export class TrackedEventPublisher
    */
   private trimToBudget(): void {
     while (this.preparedBytes + this.inflightBytes > this.queueMaxBytes && this.prepared > 1) {
-      this.preparedBytes -= sizeOfAll(this.queue.shift(1));
+      const gone = this.queue.shift(1);
+      this.preparedBytes -= sizeOfAll(gone);
       this.prepared -= 1;
       this.dropped += 1;
+      this.discard(gone);
+    }
+  }
+
+  /** Tells the store what was given up (it may hold state for it); never throws. */
+  private discard(items: readonly StoreItem[]): void {
+    try {
+      this.store.discard(items);
+    } catch {
+      // The items are gone either way; whatever the store held for them is its own to lose.
     }
   }
 
@@ -425,6 +437,7 @@ export class TrackedEventPublisher
     this.prepared += batch.length - lost;
     this.preparedBytes += sizeOfAll(batch.slice(lost));
     this.dropped += lost;
+    if (lost > 0) this.discard(batch.slice(0, lost));
     const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(this.failureStreak, 30));
     this.retryAt = Date.now() + delay;
     if (this.failureStreak === 0) {

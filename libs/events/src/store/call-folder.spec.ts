@@ -266,4 +266,39 @@ describe('CallFolder', () => {
     expect(folder.rowsOf([broken])).toEqual([]);
     expect(folder.size).toBe(0);
   });
+
+  it('lets go of what the publisher gave up: payloads leave the row, a call with nothing queued stops folding', () => {
+    const folder = new CallFolder();
+    const request = (callId: string): StorableEvent => ({
+      ...started(callId),
+      id: `${callId}-req`,
+      type: EVENT_TYPES.requestReceived,
+      data: { request: { prompt: 'x'.repeat(100) } },
+    });
+    // Still folding: the given-up request leaves the row.
+    const a = [folder.fold(started('a')), folder.fold(request('a'))];
+    folder.discard([a[1]]);
+    expect(rowOf(folder.rowsOf([a[0]])[0] ?? [])).toMatchObject({ id: 'a', originalRequest: null });
+    // Ended (its row taken): the same, on the row as it is written.
+    const b = [folder.fold(started('b')), folder.fold(request('b')), folder.fold(completed('b'))];
+    folder.discard([b[1]]);
+    expect(rowOf(folder.rowsOf([b[0]])[0] ?? [])).toMatchObject({ id: 'b', originalRequest: null });
+    // Every event of a call still folding given up: the call is dropped, its later events are not folded.
+    const c = [folder.fold(started('c')), folder.fold(request('c'))];
+    expect(folder.size).toBe(1);
+    folder.discard(c);
+    expect(folder.size).toBe(0);
+    expect(folder.fold(completed('c'))).toBeUndefined();
+    expect(folder.rowsOf(c)).toEqual([]);
+    // Written: what is given up later changes nothing, and a written row is not kept.
+    const d = [folder.fold(started('d')), folder.fold(request('d')), folder.fold(completed('d'))];
+    const [row] = folder.rowsOf([d[0]]);
+    folder.written([d[0]]);
+    folder.discard([d[1]]);
+    expect(rowOf(row ?? [])).toMatchObject({ id: 'd', originalRequest: { prompt: 'x'.repeat(100) } });
+    expect(folder.rowsOf(d)).toEqual([]);
+    // The end of a call counts the events column it completes.
+    const events = rowOf(row ?? [])['events'];
+    expect(d[2]?.size).toBeGreaterThanOrEqual(JSON.stringify(events).length);
+  });
 });

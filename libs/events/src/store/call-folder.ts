@@ -12,7 +12,13 @@ import {
   SAME_AS_ORIGINAL,
   type StorableEvent,
 } from './call-row.mapper';
-import { WIRE_CALL_FIELDS, type WireCall, type WirePayload, wirePayloadOf } from './store-writer.protocol';
+import {
+  WIRE_CALL_FIELDS,
+  type WireCall,
+  type WirePayload,
+  wireIndex,
+  wirePayloadOf,
+} from './store-writer.protocol';
 
 /** A payload column's value while its call folds: serialized as soon as it arrives, so its objects can go. */
 class WireBox {
@@ -34,8 +40,10 @@ class FoldingCall {
    * by the first batch that holds one of its events; a batch that fails writes it again as it is.
    */
   wire: WireCall | undefined;
-  /** The batch holding {@link wire} was written. */
+  /** The batch holding {@link wire} was written (and the wire let go). */
   written = false;
+  /** Its items in the publisher's queue (or in a batch being written): at 0, nothing can write its row any more. */
+  items = 0;
 
   constructor(
     readonly id: string,
@@ -63,10 +71,20 @@ export class FoldedEvent extends PackedEvent {
     readonly id: string,
     readonly size: number,
     readonly call: FoldingCall,
+    /** The payloads the event put in its call's row: dropped from it if the publisher gives the event up. */
+    readonly payloads: ReadonlyArray<{ field: PayloadField; box: WireBox }> = NO_PAYLOADS,
   ) {
     super();
+    call.items++;
   }
 }
+
+type PayloadField = (typeof PAYLOAD_FIELDS)[number];
+
+const NO_PAYLOADS: ReadonlyArray<{ field: PayloadField; box: WireBox }> = Object.freeze([]);
+
+/** What a written call keeps (its items may still be queued): nothing. */
+const WRITTEN: WireCall = Object.freeze([]) as unknown as WireCall;
 
 /** Characters an event adds to the events column besides its data (ids, type, timestamp, instance, punctuation). */
 const EVENT_ENVELOPE_CHARS = 160;
@@ -112,12 +130,14 @@ export class CallFolder {
     // be serialized leaves the row as it was (the event is then packed on its own).
     const patch = applyCallEvent(row, event, at) as Partial<CallRow>;
     let size = 0;
+    let payloads: Array<{ field: PayloadField; box: WireBox }> | undefined;
     for (const field of PAYLOAD_FIELDS) {
       const value = patch[field];
       if (value === undefined || value === null || value === SAME_AS_ORIGINAL) continue;
       const box = new WireBox(wirePayloadOf(value));
       patch[field] = box;
       size += box.wire.length;
+      (payloads ??= []).push({ field, box });
     }
     const recorded = recordEvent(row, event, at);
     if (recorded === 'duplicate') return new FoldedEvent(event.id, 0, call);
@@ -125,11 +145,13 @@ export class CallFolder {
     Object.assign(row, patch);
     if (isTerminalType(event.type)) {
       // Its row is final: taken now, as the text it is written as, so that its objects are collected young. An
-      // event after the end (none is expected) is packed on its own and patches the stored row.
-      call.take();
+      // event after the end (none is expected) is packed on its own and patches the stored row. The end carries
+      // the size of the call's events as they are written (policy events can hold kilobytes each).
+      const events = call.take()[EVENTS_AT];
+      if (typeof events === 'string') size += events.length;
       this.stopFolding(call.id);
     }
-    return new FoldedEvent(event.id, size, call);
+    return new FoldedEvent(event.id, size, call, payloads);
   }
 
   /**
@@ -158,10 +180,43 @@ export class CallFolder {
     return rows;
   }
 
-  /** Marks the rows of a written batch written: a later batch holding more of their folded events skips them. */
+  /**
+   * Marks the rows of a written batch written: a later batch holding more of their folded events skips them, and
+   * what they held is let go.
+   */
   written(items: Iterable<unknown>): void {
-    for (const item of items)
-      if (item instanceof FoldedEvent && item.call.wire !== undefined) item.call.written = true;
+    for (const item of items) {
+      if (!(item instanceof FoldedEvent) || item.call.wire === undefined) continue;
+      item.call.written = true;
+      item.call.wire = WRITTEN;
+    }
+  }
+
+  /**
+   * Lets go of what the publisher gave up (its queue overflowed, or went over its memory budget): a folded event's
+   * payloads leave its call's row, unless the row was written already, so that memory is bounded as the publisher
+   * counts it; a call still folding whose every event was given up is dropped (nothing could write it any more:
+   * its later events are packed on their own and, its start never stored, left out as without folding).
+   */
+  discard(items: Iterable<unknown>): void {
+    for (const item of items) {
+      if (!(item instanceof FoldedEvent)) continue;
+      const call = item.call;
+      call.items--;
+      for (const { field, box } of item.payloads) {
+        if (call.row !== undefined) {
+          if (call.row[field] === box) call.row[field] = null;
+        } else if (call.wire !== undefined && !call.written) {
+          const at = wireIndex(field);
+          if (call.wire[at] === box.wire) call.wire[at] = null;
+        }
+      }
+      if (call.items <= 0 && call.row !== undefined) {
+        call.row = undefined;
+        call.written = true;
+        this.stopFolding(call.id);
+      }
+    }
   }
 
   /** Calls folding (for tests and stats). */
@@ -197,6 +252,8 @@ export class CallFolder {
  * on and with events queued fold; more can only be calls whose queued events were all dropped (a queue overflow).
  */
 export const MAX_FOLDING = 10_000;
+
+const EVENTS_AT = wireIndex('events');
 
 /** How many calls that stopped folding the folder remembers (see CallFolder.folded). */
 export const MAX_FOLDED_IDS = 100_000;

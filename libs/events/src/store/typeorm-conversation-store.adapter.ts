@@ -157,6 +157,10 @@ export class TypeOrmConversationStore
     return this.thread !== undefined ? packEvent(event) : event;
   }
 
+  override discard(items: readonly StoreItem[]): void {
+    this.folder.discard(items);
+  }
+
   async writeEvents(items: readonly StoreItem[]): Promise<void> {
     const calls = this.folder.rowsOf(items, (callId, error) =>
       this.logger.error(`call ${callId} cannot be stored: ${messageOf(error)}`),
