@@ -3,7 +3,7 @@ import { PackedEvent } from '../conversation-store.port';
 import { EVENT_TYPES } from '../event-types';
 import { planBatch } from './batch-plan';
 import { CallFolder, FoldedEvent, MAX_FOLDING } from './call-folder';
-import type { CallState, StorableEvent } from './call-row.mapper';
+import { type CallState, MAX_EVENTS_PER_CALL, type StorableEvent } from './call-row.mapper';
 import { storedValuesOf, WIRE_CALL_FIELDS, type WireCall } from './store-writer.protocol';
 
 /** A stored row as plain JSON data (payloads and events parsed), for comparisons. */
@@ -300,5 +300,19 @@ describe('CallFolder', () => {
     // The end of a call counts the events column it completes.
     const events = rowOf(row ?? [])['events'];
     expect(d[2]?.size).toBeGreaterThanOrEqual(JSON.stringify(events).length);
+  });
+
+  it('keeps at most MAX_EVENTS_PER_CALL events of a call, its end always, as the batch plan does', () => {
+    const folder = new CallFolder();
+    const events: StorableEvent[] = [started('busy')];
+    for (let i = 0; i < MAX_EVENTS_PER_CALL + 5; i++)
+      events.push({ ...started('busy'), id: `p${i}`, type: `policy.judge.step${i % 3}`, data: { i } });
+    events.push(completed('busy'));
+    const items = events.map((e) => folder.fold(e));
+    const row = rowOf(folder.rowsOf(items)[0] ?? []);
+    const reference = plain(planBatch(events, () => undefined).created.get('busy'));
+    expect(row).toEqual(reference);
+    expect((row['events'] as unknown[]).length).toBe(MAX_EVENTS_PER_CALL + 1);
+    expect(row['policyActions']).toBe('|judge.step0|judge.step1|judge.step2|');
   });
 });
