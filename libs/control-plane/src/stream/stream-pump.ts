@@ -48,13 +48,14 @@ export const UPSTREAM_LINGERED = 'upstream kept the stream open after its end';
 
 /**
  * Streams an upstream SSE response to the client through `relay`. Upstream is read at the client's pace (a full
- * socket buffer waits for `drain` before the next read), the first-token deadline (from sending the request)
- * applies to the first body byte,
- * and any failure after the headers ends the stream with the protocol's own error event: never a corrupt stream.
+ * socket buffer waits for `drain` before the next read), the first-token deadline (from sending the request) applies
+ * to the first body byte, and any failure after the headers ends the stream with the protocol's own error event:
+ * never a corrupt stream.
  *
  * What the relay releases is written before the pump waits on a policy (a judge), and behind policies that may hold
- * events back (once the upstream has started) the client gets a keep-alive after `keepAliveMs` without a write. Once the client's stream is complete its response ends; the upstream body is
- * still read to its end (see {@link DRAIN_AFTER_FINISH_MS}), and nothing read then changes the outcome.
+ * events back (once the upstream has started) the client gets a keep-alive after `keepAliveMs` without a write. Once
+ * the client's stream is complete its response ends; the upstream body is still read to its end (see
+ * {@link DRAIN_AFTER_FINISH_MS}), and nothing read then changes the outcome.
  */
 export async function pumpStream(
   ctx: CallContext,

@@ -3,8 +3,8 @@ import type { EntityManager, QueryDeepPartialEntity } from 'typeorm';
 import { planBatch } from './batch-plan';
 import { bulkInsert } from './bulk-insert';
 import {
-  mergeDeltas,
   mergeSession,
+  PAYLOAD_FIELDS,
   STATE_FIELDS,
   SUMMARY_FIELDS,
   type CallState,
@@ -14,6 +14,7 @@ import {
   storedEventsOf,
 } from './call-row.mapper';
 import { CallEntity } from './call.entity';
+import { JsonText } from './json.transformer';
 import { SessionEntity } from './session.entity';
 import {
   addFoldedToDeltas,
@@ -31,6 +32,8 @@ const SESSION_INSERT_CHUNK = 200;
 /** Folded calls per INSERT (23 parameters each, well under PostgreSQL's 65,535). */
 const FOLDED_INSERT_CHUNK = 100;
 const ID_AT = wireIndex('id');
+/** The columns stored as JSON text (through `jsonTransformer`). */
+const JSON_FIELDS: ReadonlySet<string> = new Set<string>([...PAYLOAD_FIELDS, 'events']);
 
 /** The call columns without payloads, aliased `c`. */
 export const SUMMARY_COLUMNS = SUMMARY_FIELDS.map((c) => `c.${c}`);
@@ -54,12 +57,12 @@ export class BatchWriter {
     batch: StorableEvent[],
     folded: readonly StoredCallValues[] = [],
   ): Promise<void> {
-    const sessions = await this.insertFolded(em, folded);
+    const inserted = await this.insertFolded(em, folded);
     const existing = await this.lockCalls(em, unique(batch.map((e) => e.callId)));
     const plan = planBatch(batch, (id) => existing.get(id));
     if (plan.skipped > 0) this.logger.debug?.(`skipped ${plan.skipped} events of unknown calls`);
-    for (const [id, delta] of plan.sessions) sessions.set(id, mergeDeltas(sessions.get(id), delta));
-    await this.addToSessions(em, sessions);
+    for (const values of inserted) addFoldedToDeltas(plan.sessions, values);
+    await this.addToSessions(em, plan.sessions);
     for (const rows of chunks([...plan.created.values()], CALL_INSERT_CHUNK)) {
       await bulkInsert(em, CallEntity, rows);
     }
@@ -74,50 +77,21 @@ export class BatchWriter {
     }
   }
 
-  /**
-   * Inserts the rows of folded calls, each unless its call is stored already (a batch written again); returns what
-   * the inserted ones add to their sessions.
-   */
+  /** Inserts the rows of folded calls, each unless its call is stored already (a batch written again); returns those inserted. */
   private async insertFolded(
     em: EntityManager,
     folded: readonly StoredCallValues[],
-  ): Promise<Map<string, SessionDelta>> {
-    const deltas = new Map<string, SessionDelta>();
-    if (folded.length === 0) return deltas;
-    const metadata = em.connection.getMetadata(CallEntity);
-    const driver = em.connection.driver;
-    const postgres = isPostgres(em);
-    const names = WIRE_CALL_FIELDS.map((property) => {
-      const column = metadata.findColumnWithPropertyName(property);
-      if (column === undefined) throw new Error(`calls has no column for ${property}`);
-      return driver.escape(column.databaseName);
-    });
-    const table =
-      metadata.schema === undefined
-        ? driver.escape(metadata.tableName)
-        : `${driver.escape(metadata.schema)}.${driver.escape(metadata.tableName)}`;
+  ): Promise<StoredCallValues[]> {
     const byId = new Map(folded.map((values) => [String(values[ID_AT]), values]));
+    const inserted: StoredCallValues[] = [];
     for (const rows of chunks([...folded], FOLDED_INSERT_CHUNK)) {
-      const params: unknown[] = [];
-      const tuples = rows.map((values) => {
-        const placeholders = values.map((value) => {
-          params.push(typeof value === 'boolean' && !postgres ? Number(value) : value);
-          return postgres ? `$${params.length}` : '?';
-        });
-        return `(${placeholders.join(', ')})`;
-      });
-      const id = names[ID_AT] as string;
-      const inserted = (await em.query(
-        `INSERT INTO ${table} (${names.join(', ')}) VALUES ${tuples.join(', ')} ` +
-          `ON CONFLICT (${id}) DO NOTHING RETURNING ${id} AS id`,
-        params,
-      )) as unknown;
-      for (const row of rowsOf(inserted)) {
-        const values = byId.get(String(row.id));
-        if (values !== undefined) addFoldedToDeltas(deltas, values);
+      const ids = await bulkInsert(em, CallEntity, rows.map(foldedRow), { skipConflicts: true });
+      for (const id of ids) {
+        const values = byId.get(String(id));
+        if (values !== undefined) inserted.push(values);
       }
     }
-    return deltas;
+    return inserted;
   }
 
   /** The calls a batch touches, without their payloads; locked until commit on PostgreSQL (ids sorted). */
@@ -227,11 +201,14 @@ export function chunks<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-/** The rows a query returned (PostgreSQL: an array; the `RETURNING` rows of an insert). */
-function rowsOf(result: unknown): Array<{ id: unknown }> {
-  return Array.isArray(result)
-    ? result.filter((r): r is { id: unknown } => typeof r === 'object' && r !== null && 'id' in r)
-    : [];
+/** A folded call's values as a row for {@link bulkInsert}: its JSON columns as the text they are already. */
+function foldedRow(values: StoredCallValues): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  WIRE_CALL_FIELDS.forEach((field, i) => {
+    const value = values[i];
+    row[field] = JSON_FIELDS.has(field) && typeof value === 'string' ? new JsonText(value) : value;
+  });
+  return row;
 }
 
 function asPatch<E>(patch: object): QueryDeepPartialEntity<E> {

@@ -3,14 +3,17 @@ import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 /**
  * A multi-row INSERT written directly from the entity metadata (column names and value transformers), on the
  * batch write path. TypeORM's query builder spends most of a batch's time on per-parameter bookkeeping; this keeps
- * the same columns and transformers.
+ * the same columns and transformers. With `skipConflicts`, a row whose primary key is stored already is left as it is
+ * (`ON CONFLICT DO NOTHING`), and the primary keys of the rows inserted are returned (`RETURNING`: PostgreSQL); without
+ * it, none are.
  */
 export async function bulkInsert<E extends ObjectLiteral>(
   em: EntityManager,
   target: EntityTarget<E>,
   rows: readonly object[],
-): Promise<void> {
-  if (rows.length === 0) return;
+  options: { skipConflicts?: boolean } = {},
+): Promise<unknown[]> {
+  if (rows.length === 0) return [];
   const metadata = em.connection.getMetadata(target);
   const driver = em.connection.driver;
   const postgres = em.connection.options.type === 'postgres';
@@ -37,5 +40,21 @@ export async function bulkInsert<E extends ObjectLiteral>(
       ? driver.escape(metadata.tableName)
       : `${driver.escape(metadata.schema)}.${driver.escape(metadata.tableName)}`;
   const names = columns.map((c) => driver.escape(c.databaseName)).join(', ');
-  await em.query(`INSERT INTO ${table} (${names}) VALUES ${tuples.join(', ')}`, params);
+  const sql = `INSERT INTO ${table} (${names}) VALUES ${tuples.join(', ')}`;
+  if (options.skipConflicts !== true) {
+    await em.query(sql, params);
+    return [];
+  }
+  const primary = metadata.primaryColumns[0];
+  if (primary === undefined) throw new Error(`${metadata.tableName} has no primary key to skip conflicts on`);
+  const key = driver.escape(primary.databaseName);
+  const returned: unknown = await em.query(
+    `${sql} ON CONFLICT (${key}) DO NOTHING RETURNING ${key} AS k`,
+    params,
+  );
+  return Array.isArray(returned)
+    ? returned.map((row: unknown) =>
+        typeof row === 'object' && row !== null ? (row as { k?: unknown }).k : undefined,
+      )
+    : [];
 }

@@ -391,19 +391,6 @@ export function addCallToDelta(
   };
 }
 
-/** Two deltas of one session as one. */
-export function mergeDeltas(a: SessionDelta | undefined, b: SessionDelta): SessionDelta {
-  if (a === undefined) return b;
-  const models = [...a.models];
-  for (const model of b.models) if (!models.includes(model)) models.push(model);
-  return {
-    firstAt: b.firstAt < a.firstAt ? b.firstAt : a.firstAt,
-    lastAt: b.lastAt > a.lastAt ? b.lastAt : a.lastAt,
-    callCount: a.callCount + b.callCount,
-    models,
-  };
-}
-
 /** A session row with a batch's delta applied. */
 export function mergeSession(row: SessionRow, delta: SessionDelta): SessionRow {
   const models = modelsOf(row.models);

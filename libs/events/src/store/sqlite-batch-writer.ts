@@ -2,7 +2,6 @@ import type { LoggerService } from '@nestjs/common';
 import type { DataSource, EntityMetadata } from 'typeorm';
 import { planBatch } from './batch-plan';
 import {
-  mergeDeltas,
   mergeSession,
   STATE_FIELDS,
   type CallRow,
@@ -126,14 +125,11 @@ export class SqliteBatchWriter {
   }
 
   private applyNow(batch: StorableEvent[], folded: readonly StoredCallValues[]): void {
-    const sessions = new Map<string, SessionDelta>();
-    for (const values of folded) {
-      if (this.insertFolded.run(...values.map(sqliteValue)).changes > 0) addFoldedToDeltas(sessions, values);
-    }
+    const inserted = folded.filter((values) => this.insertFolded.run(...values.map(sqliteValue)).changes > 0);
     const plan = planBatch(batch, this.lookup);
     if (plan.skipped > 0) this.logger.debug?.(`skipped ${plan.skipped} events of unknown calls`);
-    for (const [id, delta] of plan.sessions) sessions.set(id, mergeDeltas(sessions.get(id), delta));
-    this.addToSessions(sessions);
+    for (const values of inserted) addFoldedToDeltas(plan.sessions, values);
+    this.addToSessions(plan.sessions);
     for (const row of plan.created.values()) this.insertCall.run(...values(this.callColumns, row));
     for (const [id, patch] of plan.patches) this.updateCall(id, patch);
   }
