@@ -64,6 +64,7 @@ describe('Anthropic client through the gateway (@anthropic-ai/sdk)', () => {
       expect(res.headers.get('x-warden-call-id')).toMatch(/^[0-9a-f-]{36}$/);
       const upstream = lastUpstreamRequest(gw);
       expect(upstream.body).toEqual(body);
+      expect(upstream.query).toBe('?beta=true');
       expect(upstream.headers['anthropic-beta']).toBe(
         'interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14',
       );

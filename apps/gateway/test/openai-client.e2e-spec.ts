@@ -251,4 +251,45 @@ describe('OpenAI client through the gateway (openai@6 SDK)', () => {
       expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('n');
     });
   });
+
+  describe('upstream base URLs with a query string (Azure OpenAI api-version)', () => {
+    let azure: TestGateway;
+
+    beforeAll(async () => {
+      const mock = gw.mock;
+      azure = await startTestGateway(
+        {
+          UPSTREAM_OPENAI_BASE_URL: `${mock.url}/v1?api-version=2024-10-21`,
+          UPSTREAM_ANTHROPIC_BASE_URL: `${mock.url}/?tenant=a%20b`,
+        },
+        mock,
+      );
+    });
+    afterAll(async () => {
+      await azure.close();
+    });
+
+    it('sends the base URL parameters with every call, before the client query', async () => {
+      const openai = new OpenAI({ baseURL: `${azure.url}/v1`, apiKey: 'unused-loopback', maxRetries: 0 });
+      await openai.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+      expect(lastUpstreamRequest(azure)).toMatchObject({
+        path: '/v1/chat/completions',
+        query: '?api-version=2024-10-21',
+      });
+      const res = await fetch(`${azure.url}/v1/messages?beta=true`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({
+          model: 'claude-test',
+          max_tokens: 10,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      });
+      expect(res.status).toBe(200);
+      expect(lastUpstreamRequest(azure)).toMatchObject({
+        path: '/v1/messages',
+        query: '?tenant=a%20b&beta=true',
+      });
+    });
+  });
 });

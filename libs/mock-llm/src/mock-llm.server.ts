@@ -147,6 +147,7 @@ class MockLlmServer implements MockLlmHandle, MockExchangeHost {
       id: ++this.seq,
       method,
       path,
+      query: query < 0 ? '' : url.slice(query),
       headers: req.headers,
       body: body.ok ? body.value : raw === '' ? undefined : raw,
     };

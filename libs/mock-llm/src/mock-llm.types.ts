@@ -7,6 +7,8 @@ export interface MockRequestRecord {
   method: string;
   /** Path without the query string. */
   path: string;
+  /** The query string with its `?` (`?beta=true`), or empty. */
+  query: string;
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body; the raw text when it is not JSON; `undefined` when empty. */
   body: unknown;

@@ -13,10 +13,16 @@ export const upstreamConfig = defineEnvConfig(
       .describe('Key the gateway uses for Anthropic upstream calls (not with AUTH_MODE=passthrough).'),
     UPSTREAM_OPENAI_BASE_URL: env
       .url('https://api.openai.com/v1')
-      .describe('OpenAI base URL, including /v1 like the OpenAI SDK base URL.'),
+      .describe(
+        'OpenAI base URL, including /v1 like the OpenAI SDK base URL; a query string in it (Azure ' +
+          'OpenAI ?api-version=...) is sent with every call.',
+      ),
     UPSTREAM_ANTHROPIC_BASE_URL: env
       .url('https://api.anthropic.com')
-      .describe('Anthropic base URL, without /v1 like the Anthropic SDK base URL.'),
+      .describe(
+        'Anthropic base URL, without /v1 like the Anthropic SDK base URL; a query string in it is sent ' +
+          'with every call.',
+      ),
     ROUTES_CONFIG: z
       .string()
       .default('config/routes.yaml')

@@ -51,6 +51,11 @@ interface Target {
   readonly origin: string;
   /** The base URL's path without a trailing slash (`/v1`, or empty). */
   readonly prefix: string;
+  /**
+   * The base URL's query string with its `?` (Azure OpenAI's `?api-version=...`), or empty: sent with every
+   * request, before the client's own parameters.
+   */
+  readonly query: string;
 }
 
 /**
@@ -85,7 +90,7 @@ export class UpstreamClient {
         dispatcher.dispatch(
           {
             origin: target.origin,
-            path: `${target.prefix}${path}${req.query}`,
+            path: `${target.prefix}${path}${joinQueries(target.query, req.query)}`,
             method: 'POST',
             headers: req.headers as Record<string, string>,
             body: req.body,
@@ -111,7 +116,11 @@ export class UpstreamClient {
     let target = this.targets.get(base);
     if (target === undefined) {
       const url = new URL(base);
-      target = { origin: url.origin, prefix: url.pathname.replace(/\/+$/, '') };
+      target = {
+        origin: url.origin,
+        prefix: url.pathname.replace(/\/+$/, ''),
+        query: url.search.length > 1 ? url.search : '',
+      };
       this.targets.set(base, target);
     }
     return target;
@@ -126,6 +135,13 @@ export class UpstreamClient {
     }
     return agent;
   }
+}
+
+/** Two query strings (each empty or starting with `?`) as one: the base URL's parameters, then the client's. */
+export function joinQueries(base: string, client: string): string {
+  if (client.length <= 1) return base;
+  if (base === '') return client;
+  return `${base}&${client.slice(1)}`;
 }
 
 /**
