@@ -62,6 +62,39 @@ describe('built-in policies through the gateway', () => {
     expect(res.choices[0]?.message.content).toBe('Try uv add x.');
     expect(res.id).toMatch(/^chatcmpl-mock-/);
     expect(res.object).toBe('chat.completion');
+    expect(res.service_tier).toBe('default');
+    expect(res.usage?.completion_tokens_details).toEqual(expect.objectContaining({ reasoning_tokens: 0 }));
+  });
+
+  it("keeps the upstream's usage details and service tier on a same-format stream a policy rewrites", async () => {
+    const stream = await openai.chat.completions.create({
+      model: 'gpt-test',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [
+        {
+          role: 'user',
+          content: script({ text: 'Then pip install y.', tools: [{ name: 'ls', arguments: { path: '.' } }] }),
+        },
+      ],
+    });
+    const chunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
+    expect(text).toBe('Then uv add y.');
+    // Tool call, finish and usage chunks are encoded again (the policy sees canonical events): they keep the
+    // upstream's service tier and its usage as it came.
+    expect(chunks.some((c) => c.choices[0]?.delta.tool_calls !== undefined)).toBe(true);
+    expect(chunks.map((c) => c.service_tier)).toEqual(chunks.map(() => 'default'));
+    const usage = chunks.at(-1)?.usage;
+    expect(usage?.completion_tokens_details).toEqual({
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    });
+    expect(usage?.prompt_tokens_details).toEqual({ cached_tokens: 0, audio_tokens: 0 });
+    expect(usage?.total_tokens).toBe((usage?.prompt_tokens ?? 0) + (usage?.completion_tokens ?? 0));
   });
 
   it('records the answer it gave itself in the history, as the final response', async () => {

@@ -90,7 +90,18 @@ describe('mock LLM driven by the official SDKs', () => {
       }
       expect(deltas).toEqual(['alpha bravo charlie', ' delta echo foxtrot', ' golf']);
       expect(finish).toBe('stop');
-      expect(usage).toEqual({ prompt_tokens: 5, completion_tokens: 9, total_tokens: 14 });
+      expect(usage).toEqual({
+        prompt_tokens: 5,
+        completion_tokens: 9,
+        total_tokens: 14,
+        prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+        completion_tokens_details: {
+          reasoning_tokens: 0,
+          audio_tokens: 0,
+          accepted_prediction_tokens: 0,
+          rejected_prediction_tokens: 0,
+        },
+      });
     });
 
     it('streams parallel tool calls scripted in the message, arguments reassembling to the JSON', async () => {

@@ -378,6 +378,15 @@ describe('TranscodingRelay', () => {
   });
 
   describe('OpenAI upstream -> OpenAI client behind a policy', () => {
+    /** What the canonical usage has no field for: reasoning tokens, audio tokens, fields to come. */
+    const upstreamUsage = {
+      prompt_tokens: 12,
+      completion_tokens: 20,
+      total_tokens: 32,
+      prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 16, audio_tokens: 0 },
+      unknown_count: 1,
+    };
     const logprobs = { content: [{ token: 'Hi', logprob: -0.1, bytes: [72, 105], top_logprobs: [] }] };
     /** A turn whose content chunks carry what the canonical model has no field for. */
     const richTurn: unknown[] = [
@@ -392,7 +401,7 @@ describe('TranscodingRelay', () => {
         tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'ls', arguments: '{}' } }],
       }),
       chunk({}, 'tool_calls'),
-      usageChunk,
+      { ...usageChunk, usage: upstreamUsage },
     ];
     const upstreamText = openaiUpstream(richTurn);
     const rawChunk = (i: number): string => encodeOpenAIChunk(richTurn[i]);
@@ -406,16 +415,33 @@ describe('TranscodingRelay', () => {
         content: 'Hi there',
         toolCalls: [{ id: 'call_1', name: 'ls', arguments: '{}' }],
         finishReason: 'tool_calls',
-        usage: {
-          prompt_tokens: 12,
-          completion_tokens: 20,
-          total_tokens: 32,
-          prompt_tokens_details: { cached_tokens: 0 },
-        },
+        // The upstream's own: the policies passed its counts.
+        usage: upstreamUsage,
       });
       // One finish reason and one usage chunk: the encoder's, at the end.
       expect(chunks.filter((c) => (c as OpenAIChunk).choices[0]?.finish_reason)).toHaveLength(1);
       expect(chunks.filter((c) => isJsonObject(c.usage))).toHaveLength(1);
+      // The encoded chunks (tool call, finish, usage) carry the service tier of the upstream's first chunk.
+      const encoded = chunks.slice(3);
+      expect(encoded.length).toBeGreaterThanOrEqual(3);
+      expect(encoded.map((c) => c.service_tier)).toEqual(encoded.map(() => 'default'));
+    });
+
+    it("sends the policies' counts, without the upstream's details, when a policy changed them", async () => {
+      const halve: StreamTransform = {
+        push: (event) =>
+          event.type === 'message_delta'
+            ? [{ ...event, usage: { ...event.usage, output_tokens: 10 } }]
+            : [event],
+        end: () => [],
+      };
+      const outputs = await drive(relay('openai', 'openai', halve, true), upstreamText);
+      expect(openaiResult(openaiClientChunks(outputs.join(''))).usage).toEqual({
+        prompt_tokens: 12,
+        completion_tokens: 10,
+        total_tokens: 22,
+        prompt_tokens_details: { cached_tokens: 0 },
+      });
     });
 
     it('sends content as it came around a tool call a judge holds, and the call once decided', async () => {

@@ -10,6 +10,7 @@ import {
   ProtocolViolation,
   type AnthropicStreamEvent,
   type OpenAIChunk,
+  type OpenAIUsage,
   type SseFrame,
   type WireFormat,
 } from '@warden/llm';
@@ -72,6 +73,8 @@ class OpenAIChunkSource implements EventSource {
   private readonly decoder = new OpenAIStreamDecoder();
   private done = false;
   plainChunk = false;
+  /** The usage the upstream reported, as it came (see OpenAIStreamDecoder.reportedUsage). */
+  readonly reportedUsage = (): OpenAIUsage | undefined => this.decoder.reportedUsage;
 
   get usageReported(): boolean {
     return this.decoder.usageReported;
@@ -133,12 +136,19 @@ class OpenAISink implements EventSink {
   private errored = false;
   streamError: string | undefined = undefined;
 
+  /**
+   * `upstreamUsage`: the events are an OpenAI upstream's, decoded for policies (the id is reported as it came, and
+   * so is the usage when its counts pass unchanged; see OpenAIStreamEncoderOptions).
+   */
   constructor(
     private readonly usage: CallUsage,
     includeUsage: boolean,
-    upstreamId = false,
+    upstreamUsage?: () => OpenAIUsage | undefined,
   ) {
-    this.encoder = new OpenAIStreamEncoder({ includeUsage, upstreamId });
+    this.encoder = new OpenAIStreamEncoder({
+      includeUsage,
+      ...(upstreamUsage === undefined ? {} : { upstreamId: true, upstreamUsage }),
+    });
   }
 
   get finished(): boolean {
@@ -197,13 +207,19 @@ export class TranscodingRelay implements FrameRelay {
   ) {
     this.recorder = options.recorder;
     this.recordClient = transform !== PASS_THROUGH;
-    this.source = upstreamFormat === 'anthropic' ? new AnthropicEventSource() : new OpenAIChunkSource();
-    this.rawWhenUnchanged = upstreamFormat === 'openai' && clientFormat === 'openai';
-    // OpenAI to OpenAI, chunks may go as they came: the encoded ones must carry the same id, the upstream's.
+    const openAISource = upstreamFormat === 'openai' ? new OpenAIChunkSource() : undefined;
+    this.source = openAISource ?? new AnthropicEventSource();
+    this.rawWhenUnchanged = openAISource !== undefined && clientFormat === 'openai';
+    // OpenAI to OpenAI, chunks may go as they came: the encoded ones must carry the same id, the upstream's, and
+    // the usage chunk the upstream's usage.
     this.sink =
       clientFormat === 'anthropic'
         ? new AnthropicSink(this.counted)
-        : new OpenAISink(this.counted, options.includeUsage, this.rawWhenUnchanged);
+        : new OpenAISink(
+            this.counted,
+            options.includeUsage,
+            this.rawWhenUnchanged ? openAISource?.reportedUsage : undefined,
+          );
   }
 
   /** The call's token counts: none when an OpenAI upstream reported none (its client still got zeros). */

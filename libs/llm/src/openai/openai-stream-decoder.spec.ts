@@ -97,6 +97,23 @@ describe('OpenAIStreamDecoder', () => {
     });
   });
 
+  it('keeps the service tier on the message and the last usage reported as it came', () => {
+    const decoder = new OpenAIStreamDecoder();
+    const [started] = decoder.push({ ...chunk({ role: 'assistant', content: '' }), service_tier: 'flex' });
+    expect(started).toMatchObject({ type: 'message_start', message: { service_tier: 'flex' } });
+    decoder.push(chunk({}, 'stop'));
+    expect(decoder.reportedUsage).toBeUndefined();
+    const usage = {
+      prompt_tokens: 3,
+      completion_tokens: 40,
+      total_tokens: 43,
+      completion_tokens_details: { reasoning_tokens: 32 },
+    };
+    decoder.push(usageChunk(usage));
+    expect(decoder.reportedUsage).toBe(usage);
+    expect(decoder.usageReported).toBe(true);
+  });
+
   it('handles content and finish_reason in one chunk, refusals as text blocks of their own, and no usage', () => {
     const { events, message } = run([
       chunk({ role: 'assistant', refusal: 'No.' }),

@@ -7,7 +7,7 @@ import type {
 import { ProtocolViolation } from '../canonical/protocol-violation';
 import { openAIFinishToAnthropic, openAIUsageToAnthropic } from '../convert/stop-reason';
 import { isJsonObject } from '../json';
-import type { OpenAIChunk, OpenAIToolCallDelta } from './openai.types';
+import type { OpenAIChunk, OpenAIToolCallDelta, OpenAIUsage } from './openai.types';
 
 /** One OpenAI tool call (an index of `delta.tool_calls`) on its way to becoming a `tool_use` block. */
 interface ToolCallState {
@@ -34,7 +34,7 @@ export const MAX_BUFFERED_ARGUMENTS_CHARS = 16 * 1024 * 1024;
  * at a time. The events it returns always satisfy `AnthropicStreamValidator`.
  *
  * - The first chunk opens the message (`message_start`: the chunk's `id` and `model`, empty content, zero
- *   usage; `created` and `system_fingerprint` kept as extra fields of the message).
+ *   usage; `created`, `system_fingerprint` and `service_tier` kept as extra fields of the message).
  * - `delta.content` becomes a text block (opened at the first non-empty text); `delta.refusal` a text block of its
  *   own, as the non-streaming conversion gives it.
  * - `delta.tool_calls[i]` become `tool_use` blocks (`id` and `function.name` required in the first delta of an
@@ -68,6 +68,7 @@ export class OpenAIStreamDecoder {
   private finishSeen = false;
   private stopReason: AnthropicStopReason | null = null;
   private usage: AnthropicUsage | undefined = undefined;
+  private openAIUsage: OpenAIUsage | undefined = undefined;
 
   /**
    * Whether the upstream reported its usage (a chunk with `usage`). Without it the events carry zero token counts,
@@ -75,6 +76,15 @@ export class OpenAIStreamDecoder {
    */
   get usageReported(): boolean {
     return this.usage !== undefined;
+  }
+
+  /**
+   * The last `usage` the upstream reported, as it came (with the details the canonical usage has no field for:
+   * `completion_tokens_details.reasoning_tokens`, audio and prediction tokens): for an OpenAI client of an OpenAI
+   * upstream, whose usage chunk can then be the upstream's own (see OpenAIStreamEncoderOptions.upstreamUsage).
+   */
+  get reportedUsage(): OpenAIUsage | undefined {
+    return this.openAIUsage;
   }
 
   /** Transcodes one chunk; returns the canonical events it completes (possibly none). */
@@ -106,7 +116,10 @@ export class OpenAIStreamDecoder {
         this.flushBuffered(out);
       }
     }
-    if (isJsonObject(chunk.usage)) this.usage = openAIUsageToAnthropic(chunk.usage);
+    if (isJsonObject(chunk.usage)) {
+      this.openAIUsage = chunk.usage;
+      this.usage = openAIUsageToAnthropic(chunk.usage);
+    }
     return out;
   }
 
@@ -149,6 +162,7 @@ export class OpenAIStreamDecoder {
     };
     if (chunk.created !== undefined) message.created = chunk.created;
     if (chunk.system_fingerprint !== undefined) message.system_fingerprint = chunk.system_fingerprint;
+    if (typeof chunk.service_tier === 'string') message.service_tier = chunk.service_tier;
     return message;
   }
 

@@ -142,6 +142,41 @@ describe('OpenAIStreamEncoder', () => {
     ]);
   });
 
+  it("sends an OpenAI upstream's usage as it came when the counts are unchanged, and its service tier", () => {
+    const reported = {
+      prompt_tokens: 25,
+      completion_tokens: 9,
+      total_tokens: 34,
+      prompt_tokens_details: { cached_tokens: 5, audio_tokens: 0 },
+      completion_tokens_details: { reasoning_tokens: 6, accepted_prediction_tokens: 0 },
+      future_field: 'kept',
+    };
+    const usageChunk = (counts: AnthropicUsage): OpenAIChunk | undefined => {
+      const encoder = new OpenAIStreamEncoder({
+        includeUsage: true,
+        upstreamId: true,
+        upstreamUsage: () => reported,
+      });
+      const first = encoder.encode(
+        start('chatcmpl-up', { usage: { input_tokens: 0, output_tokens: 0 }, service_tier: 'default' }),
+      )[0];
+      expect(first).toMatchObject({ id: 'chatcmpl-up', service_tier: 'default' });
+      const chunks = encoder.encode({
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: counts,
+      });
+      expect(chunks.every((c) => c.service_tier === 'default')).toBe(true);
+      return chunks.find((c) => c.choices.length === 0);
+    };
+    // The decoder's canonical counts of `reported`: the usage chunk is the upstream's own object.
+    const same = { input_tokens: 20, output_tokens: 9, cache_read_input_tokens: 5 };
+    expect(usageChunk(same)?.usage).toEqual(reported);
+    // A policy changed the counts: they are what the client gets, the upstream's details do not go with them.
+    const changed = usageChunk({ ...same, output_tokens: 3 })?.usage;
+    expect(changed).toEqual(anthropicUsageToOpenAI({ ...same, output_tokens: 3 }));
+  });
+
   it('refuses events before message_start and error events, and maps errors with encodeError', () => {
     const encoder = new OpenAIStreamEncoder({ includeUsage: false });
     expect(() =>

@@ -13,7 +13,13 @@ import { anthropicStopToOpenAI, anthropicUsageToOpenAI } from '../convert/stop-r
 import { openAIErrorTypeForAnthropic } from '../convert/error-type';
 import { chatCompletionIdOf } from '../convert/response-conversion';
 import { isJsonObject } from '../json';
-import type { OpenAIChunk, OpenAIChunkDelta, OpenAIErrorBody, OpenAIFinishReason } from './openai.types';
+import type {
+  OpenAIChunk,
+  OpenAIChunkDelta,
+  OpenAIErrorBody,
+  OpenAIFinishReason,
+  OpenAIUsage,
+} from './openai.types';
 
 /** Options of {@link OpenAIStreamEncoder}. */
 export interface OpenAIStreamEncoderOptions {
@@ -30,6 +36,12 @@ export interface OpenAIStreamEncoderOptions {
   upstreamId?: boolean;
   /** `created` (Unix seconds) to report; defaults to the message's `created` field, else now. */
   created?: number;
+  /**
+   * The usage an OpenAI upstream reported for the message, as it came (see OpenAIStreamDecoder.reportedUsage):
+   * the usage chunk is that object itself, details and unknown fields included, when its token counts are the
+   * ones the canonical events carry (policies left them as they were); else the counts of the events.
+   */
+  upstreamUsage?: () => OpenAIUsage | undefined;
 }
 
 const MS_PER_SECOND = 1000;
@@ -59,6 +71,7 @@ export class OpenAIStreamEncoder {
   private model = '';
   private created = 0;
   private systemFingerprint: string | null | undefined = undefined;
+  private serviceTier: string | undefined = undefined;
   private started = false;
   private startUsage: AnthropicUsage = {};
   private toolCount = 0;
@@ -111,6 +124,7 @@ export class OpenAIStreamEncoder {
       (typeof message.created === 'number' ? message.created : Math.floor(Date.now() / MS_PER_SECOND));
     const fingerprint = message.system_fingerprint;
     if (typeof fingerprint === 'string' || fingerprint === null) this.systemFingerprint = fingerprint;
+    if (typeof message.service_tier === 'string') this.serviceTier = message.service_tier;
     this.startUsage = isJsonObject(message.usage) ? message.usage : {};
     return [this.chunk({ role: 'assistant', content: '' }, null)];
   }
@@ -180,9 +194,11 @@ export class OpenAIStreamEncoder {
     const finishReason = anthropicStopToOpenAI(ev.delta.stop_reason) ?? DEFAULT_FINISH_REASON;
     const chunks = [this.chunk({}, finishReason)];
     if (this.options.includeUsage) {
-      const usage = anthropicUsageToOpenAI(mergeAnthropicUsage(this.startUsage, ev.usage));
+      const counted = anthropicUsageToOpenAI(mergeAnthropicUsage(this.startUsage, ev.usage));
+      const reported = this.options.upstreamUsage?.();
+      const usage = reported !== undefined && sameCounts(reported, counted) ? reported : counted;
       chunks.push(
-        this.withFingerprint({
+        this.withExtras({
           id: this.id,
           object: 'chat.completion.chunk',
           created: this.created,
@@ -201,7 +217,7 @@ export class OpenAIStreamEncoder {
   }
 
   private chunk(delta: OpenAIChunkDelta, finishReason: OpenAIFinishReason | null): OpenAIChunk {
-    return this.withFingerprint({
+    return this.withExtras({
       id: this.id,
       object: 'chat.completion.chunk',
       created: this.created,
@@ -210,12 +226,23 @@ export class OpenAIStreamEncoder {
     });
   }
 
-  private withFingerprint(chunk: OpenAIChunk): OpenAIChunk {
+  /** The chunk with the message's `system_fingerprint` and `service_tier` (an OpenAI upstream's), as it has them. */
+  private withExtras(chunk: OpenAIChunk): OpenAIChunk {
     if (this.systemFingerprint !== undefined) chunk.system_fingerprint = this.systemFingerprint;
+    if (this.serviceTier !== undefined) chunk.service_tier = this.serviceTier;
     return chunk;
   }
 
   private requireStarted(type: string): void {
     if (!this.started) throw new ProtocolViolation(`${type} before message_start`);
   }
+}
+
+/** Whether two usages have the same prompt, completion and total counts. */
+function sameCounts(a: OpenAIUsage, b: OpenAIUsage): boolean {
+  return (
+    a.prompt_tokens === b.prompt_tokens &&
+    a.completion_tokens === b.completion_tokens &&
+    a.total_tokens === b.total_tokens
+  );
 }

@@ -124,6 +124,7 @@ export interface OpenAIChunk extends JsonObject {
   choices: OpenAIChunkChoice[];
   usage?: OpenAIUsage | null;
   system_fingerprint?: string | null;
+  service_tier?: string | null;
 }
 
 export interface OpenAIErrorBody {

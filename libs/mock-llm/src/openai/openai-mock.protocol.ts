@@ -27,6 +27,8 @@ const FINISH_REASON: Readonly<Record<MockStopReason, string>> = {
 };
 
 const DONE_FRAME = 'data: [DONE]\n\n';
+/** The `service_tier` the API reports on every response and chunk. */
+const SERVICE_TIER = 'default';
 
 /** OpenAI Chat Completions API (`/v1/chat/completions`): validation, replies, streams and errors. Thinking is dropped. */
 export const openAiMockProtocol: MockProtocol = {
@@ -54,6 +56,7 @@ export const openAiMockProtocol: MockProtocol = {
       model: ctx.model,
       choices: [{ index: 0, message, logprobs: null, finish_reason: FINISH_REASON[plan.stopReason] }],
       usage: usage(ctx.inputTokens, plan.outputTokens),
+      service_tier: SERVICE_TIER,
     });
   },
 
@@ -61,7 +64,8 @@ export const openAiMockProtocol: MockProtocol = {
     const head =
       `data: {"id":"${OPENAI_COMPLETION_ID_PREFIX}${ctx.seq}","object":"chat.completion.chunk",` +
       `"created":${ctx.created},"model":${JSON.stringify(ctx.model)},"choices":[{"index":0,"delta":`;
-    const tail = `,"logprobs":null,"finish_reason":null}]${ctx.includeUsage ? ',"usage":null' : ''}}\n\n`;
+    const end = `${ctx.includeUsage ? ',"usage":null' : ''},"service_tier":"${SERVICE_TIER}"}\n\n`;
+    const tail = `,"logprobs":null,"finish_reason":null}]${end}`;
     const frames: string[] = [head + '{"role":"assistant","content":"","refusal":null}' + tail];
     const cuts: number[] = [frames.length];
     const delta = (json: string): void => {
@@ -84,9 +88,7 @@ export const openAiMockProtocol: MockProtocol = {
     });
 
     const finish = JSON.stringify(FINISH_REASON[plan.stopReason]);
-    frames.push(
-      `${head}{},"logprobs":null,"finish_reason":${finish}}]${ctx.includeUsage ? ',"usage":null' : ''}}\n\n`,
-    );
+    frames.push(`${head}{},"logprobs":null,"finish_reason":${finish}}]${end}`);
     if (ctx.includeUsage) {
       frames.push(
         `data: ${JSON.stringify({
@@ -96,6 +98,7 @@ export const openAiMockProtocol: MockProtocol = {
           model: ctx.model,
           choices: [],
           usage: usage(ctx.inputTokens, plan.outputTokens),
+          service_tier: SERVICE_TIER,
         })}\n\n`,
       );
     }
@@ -122,11 +125,19 @@ export const openAiMockProtocol: MockProtocol = {
   malformedFrame: 'data: {"broken\n\n',
 };
 
-function usage(promptTokens: number, completionTokens: number): Record<string, number> {
+/** Usage as the Chat Completions API reports it, with its token details (the mock caches and reasons nothing). */
+function usage(promptTokens: number, completionTokens: number): Record<string, unknown> {
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
