@@ -139,6 +139,32 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
     });
     expect(await res.json()).toMatchObject({ content: [{ type: 'text', text: 'an pear a day' }] });
   });
+
+  it('leaves both replicas with the same chain after swaps made on each at once', async () => {
+    const chainOf = (fruit: string): unknown => ({
+      policies: [{ type: 'string-replace', options: { rules: [{ match: 'apple', replace: fruit }] } }],
+    });
+    const put = (url: string, fruit: string): Promise<Response> =>
+      fetch(`${url}/api/policy`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(chainOf(fruit)),
+      });
+    const active = async (url: string): Promise<unknown> =>
+      ((await (await fetch(`${url}/api/policy`)).json()) as { config: unknown }).config;
+    for (let round = 0; round < 5; round++) {
+      const [onA, onB] = await Promise.all(urls.map((url, i) => put(url, `fruit-${round}-${i}`)));
+      // A swap overtaken by the other replica's is refused (409); at least the newer one is made.
+      const statuses = [onA?.status, onB?.status];
+      expect(statuses).toContain(200);
+      for (const status of statuses) expect([200, 409]).toContain(status);
+      const settled = await waitFor(async () => {
+        const [a, b] = await Promise.all(urls.map(active));
+        return JSON.stringify(a) === JSON.stringify(b) ? a : undefined;
+      });
+      expect([chainOf(`fruit-${round}-0`), chainOf(`fruit-${round}-1`)]).toContainEqual(settled);
+    }
+  });
 });
 
 /** One compiled gateway on the shipped defaults: the SQLite history file, written by its writer thread. */

@@ -12,7 +12,7 @@ import {
 import { ApiAdmin, ApiErrorResponse, ApiJsonOk, API_TAGS } from '../openapi/api-docs.decorators';
 import { ref } from '../openapi/schemas/schema-ref';
 import { AdminAuthGuard } from './admin-auth.guard';
-import { PolicySyncService } from './policy-sync.service';
+import { PolicySyncService, SupersededSwapError } from './policy-sync.service';
 
 /** Admin API for the policy chain: inspect it, list the types, replace it atomically. */
 @Controller('api/policy')
@@ -64,16 +64,24 @@ export class PolicyAdminController {
     400,
     'Invalid chain configuration (the message names the problem); the active chain is unchanged.',
   )
+  @ApiErrorResponse(
+    409,
+    'A newer chain from another replica was applied while this one was being ordered; the active chain is that one.',
+  )
   async replace(@Body() body: unknown): Promise<ActiveChain & { replicated: boolean }> {
-    let active: ActiveChain;
+    let swapped: { active: ActiveChain; replicated: boolean };
     try {
-      active = this.engine.swap(body, 'PUT /api/policy');
+      swapped = await this.sync.swap(body, 'PUT /api/policy');
     } catch (error) {
       if (error instanceof PolicyConfigException) {
         throw new GatewayException(GatewayErrorCode.InvalidRequest, error.message);
       }
+      if (error instanceof SupersededSwapError) {
+        throw new GatewayException(GatewayErrorCode.Conflict, error.message);
+      }
       throw error;
     }
+    const { active, replicated } = swapped;
     this.events.publish({
       id: uuidv7(),
       callId: null,
@@ -84,7 +92,6 @@ export class PolicyAdminController {
     });
     const names = active.policies.map((p) => p.name).join(', ') || 'empty';
     this.logger.log(`policy chain replaced (version ${active.version}): ${names}`);
-    const replicated = await this.sync.broadcast(active);
     return { ...active, replicated };
   }
 }

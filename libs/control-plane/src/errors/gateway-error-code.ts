@@ -5,6 +5,8 @@ export enum GatewayErrorCode {
   Permission = 'permission',
   ModelNotFound = 'model_not_found',
   NotFound = 'not_found',
+  /** The request lost to a concurrent change of the same thing (an admin write). */
+  Conflict = 'conflict',
   RequestTooLarge = 'request_too_large',
   RateLimited = 'rate_limited',
   UpstreamUnreachable = 'upstream_unreachable',
@@ -55,6 +57,12 @@ export const ERROR_MAPPINGS: Record<GatewayErrorCode, ErrorMapping> = {
     anthropicType: 'not_found_error',
     openaiType: 'invalid_request_error',
     openaiCode: 'not_found',
+  },
+  [GatewayErrorCode.Conflict]: {
+    status: 409,
+    anthropicType: 'invalid_request_error',
+    openaiType: 'invalid_request_error',
+    openaiCode: 'conflict',
   },
   [GatewayErrorCode.RequestTooLarge]: {
     status: 413,

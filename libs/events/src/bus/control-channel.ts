@@ -7,6 +7,12 @@ export interface PolicySwapMessage {
   version: number;
   /** The replica that sent it (its `instanceId`); it is not delivered back there. */
   origin: string;
+  /**
+   * Its place among the swaps of every replica ({@link ControlChannel.nextSequence}): a replica applies a swap only
+   * if it is newer than the one it holds, so all end with the same chain whatever order messages arrive in.
+   * Absent from a replica of an earlier release (rolling upgrade): applied as it comes, as that release did.
+   */
+  seq?: number;
 }
 
 /** A message between replicas. */
@@ -21,6 +27,7 @@ export const controlMessageSchema = z.object({
   config: z.unknown(),
   version: z.number().int(),
   origin: z.string(),
+  seq: z.number().int().positive().optional(),
 });
 
 /**
@@ -33,6 +40,11 @@ export abstract class ControlChannel {
   abstract readonly instanceId: string;
   /** Sends to the other replicas; rejects when it could not be sent (Redis down), so the caller can report it. */
   abstract broadcast(message: ControlMessage): Promise<void>;
+  /**
+   * A number greater than any this gave before, on this replica or any other sharing the channel (Redis restarts
+   * included: it starts from the clock, in microseconds), to order policy swaps. Rejects when it cannot be had.
+   */
+  abstract nextSequence(): Promise<number>;
   /** Receives messages from other replicas (asynchronously); returns the unsubscribe function. */
   abstract onMessage(listener: ControlListener): () => void;
   /** Releases the transport; idempotent. */

@@ -60,6 +60,17 @@ describe('InProcessControlChannel', () => {
     expect(seen).toEqual([]);
   });
 
+  it('gives increasing sequence numbers across the channels of the process, from the clock', async () => {
+    const hub: InProcessControlHub = new Set();
+    const a = new InProcessControlChannel({ instanceId: 'a', hub });
+    const b = new InProcessControlChannel({ instanceId: 'b', hub });
+    const before = Date.now() * 1000;
+    const seqs = [await a.nextSequence(), await b.nextSequence(), await a.nextSequence()];
+    expect(seqs[0]).toBeGreaterThanOrEqual(before);
+    expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+    expect(new Set(seqs).size).toBe(3);
+  });
+
   it('on a shared hub, reaches the other channels only', async () => {
     const hub: InProcessControlHub = new Set();
     const a = new InProcessControlChannel({ instanceId: 'a', hub });

@@ -3,6 +3,10 @@ import { INSTANCE_ID } from '../instance-id';
 import { ControlChannel, type ControlListener, type ControlMessage } from './control-channel';
 import { ListenerSet } from './listener-set';
 
+const MICROS_PER_MS = 1000;
+/** The last sequence number given in this process (its channels stand for replicas sharing one Redis). */
+let lastSequence = 0;
+
 /** Channels that reach each other in one process (tests simulating replicas); by default a channel is alone. */
 export type InProcessControlHub = Set<InProcessControlChannel>;
 
@@ -27,6 +31,11 @@ export class InProcessControlChannel extends ControlChannel {
       if (channel !== this && message.origin !== channel.instanceId) channel.listeners.deliver([message]);
     }
     return Promise.resolve();
+  }
+
+  nextSequence(): Promise<number> {
+    lastSequence = Math.max(Date.now() * MICROS_PER_MS, lastSequence + 1);
+    return Promise.resolve(lastSequence);
   }
 
   onMessage(listener: ControlListener): () => void {

@@ -13,6 +13,21 @@ import { parseMessage, RedisPubSub } from './redis-subscription';
 /** The Redis pub/sub channel of control messages. */
 export const CONTROL_CHANNEL = 'warden:control';
 
+/**
+ * The next sequence number (see ControlChannel.nextSequence), kept at KEYS[1]: the server's clock in microseconds,
+ * or one more than the last number given when that is higher (several in one microsecond, a clock set back). A
+ * script runs alone on the server, so no two replicas get the same number. Returned as text: exact to 2^53.
+ */
+const NEXT_SEQUENCE_SCRIPT = `
+local time = redis.call('TIME')
+local seq = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if seq <= last then seq = last + 1 end
+local text = string.format('%.0f', seq)
+redis.call('SET', KEYS[1], text)
+return text
+`;
+
 /** Settings of {@link RedisControlChannel}. */
 export interface RedisControlChannelOptions extends RedisConnectionOptions {
   /** Pub/sub channel (default {@link CONTROL_CHANNEL}; tests use their own). */
@@ -55,6 +70,17 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
     }
   }
 
+  async nextSequence(): Promise<number> {
+    if (!this.pubSub.canPublish) {
+      throw new Error('control channel unavailable: Redis is not connected');
+    }
+    const reply = await this.pubSub.eval(NEXT_SEQUENCE_SCRIPT, [`${this.channel}:seq`]);
+    const seq = Number(reply);
+    if (!Number.isSafeInteger(seq) || seq <= 0)
+      throw new Error(`unexpected sequence number ${String(reply)}`);
+    return seq;
+  }
+
   onMessage(listener: ControlListener): () => void {
     return this.listeners.add(listener);
   }
@@ -73,8 +99,8 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
       this.logger.warn(`ignoring a malformed message on ${this.channel}`);
       return;
     }
-    const { type, config, version, origin } = result.data;
+    const { type, config, version, origin, seq } = result.data;
     if (origin === this.instanceId) return;
-    this.listeners.deliver([{ type, config, version, origin }]);
+    this.listeners.deliver([{ type, config, version, origin, ...(seq === undefined ? {} : { seq }) }]);
   }
 }

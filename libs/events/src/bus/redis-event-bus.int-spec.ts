@@ -184,4 +184,34 @@ describe('RedisControlChannel (real Redis)', () => {
     expect(onY).toEqual([swap]);
     expect(onX.map((m) => m.version)).toEqual([8]);
   });
+
+  it('orders swaps with sequence numbers shared by the replicas, higher even after Redis lost its key', async () => {
+    const name = `warden:test:${randomUUID()}:control`;
+    const x = new RedisControlChannel({ url: SHARED_REDIS, channel: name, instanceId: 'replica-x' });
+    const y = new RedisControlChannel({ url: SHARED_REDIS, channel: name, instanceId: 'replica-y' });
+    channels.push(x, y);
+    await waitFor(() => x.connected && y.connected, 'both channels connected');
+    const concurrent = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? x : y).nextSequence()),
+    );
+    expect(new Set(concurrent).size).toBe(20);
+    const highest = Math.max(...concurrent);
+    const redis = new Redis(SHARED_REDIS);
+    try {
+      // A Redis restarted without persistence has lost the key: the clock keeps the numbers growing.
+      expect(await redis.del(`${name}:seq`)).toBe(1);
+      const after = await x.nextSequence();
+      expect(after).toBeGreaterThan(highest);
+      expect(Number.isSafeInteger(after)).toBe(true);
+
+      const onY: ControlMessage[] = [];
+      y.onMessage((m) => onY.push(m));
+      await x.broadcast({ type: 'policy.swap', config: {}, version: 2, origin: x.instanceId, seq: after });
+      await waitFor(() => onY.length > 0, 'the broadcast');
+      expect(onY[0]?.seq).toBe(after);
+    } finally {
+      await redis.del(`${name}:seq`);
+      redis.disconnect();
+    }
+  });
 });

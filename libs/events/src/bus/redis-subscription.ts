@@ -85,6 +85,11 @@ export class RedisPubSub {
     await this.publisher.publish(this.channel, message);
   }
 
+  /** Runs a Lua script on the publisher connection (`keys`, then `args`); rejects when Redis fails. */
+  async eval(script: string, keys: readonly string[], args: readonly string[] = []): Promise<unknown> {
+    return await this.publisher.eval(script, keys.length, ...keys, ...args);
+  }
+
   /** Closes both connections, once. */
   async close(): Promise<void> {
     if (this.closed) return;
