@@ -149,6 +149,37 @@ describe('AUTH_MODE passthrough and both', () => {
     }
   });
 
+  it('both refuses a made-up key for the built-in mock models, which check no credential', async () => {
+    const gw = await startTestGateway({ PROXY_API_KEYS: PROXY_KEY, AUTH_MODE: 'both' });
+    try {
+      const chat = JSON.stringify({ model: 'mock-small', messages: [{ role: 'user', content: 'x' }] });
+      const made = await post(gw.url, '/v1/chat/completions', chat, { authorization: 'Bearer made-up' });
+      expect(made.status).toBe(401);
+      expect(await made.json()).toMatchObject({
+        error: { message: 'Invalid API key', code: 'invalid_api_key' },
+      });
+      const messages = JSON.stringify({
+        model: 'mock-small',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'x' }],
+      });
+      const anthropic = await post(gw.url, '/v1/messages', messages, { 'x-api-key': 'made-up' });
+      expect(anthropic.status).toBe(401);
+      expect(await anthropic.json()).toMatchObject({
+        type: 'error',
+        error: { type: 'authentication_error' },
+      });
+      const counted = await post(gw.url, '/v1/messages/count_tokens', messages, { 'x-api-key': 'made-up' });
+      expect(counted.status).toBe(401);
+      // A client key still reaches them.
+      expect(
+        (await post(gw.url, '/v1/chat/completions', chat, { authorization: `Bearer ${PROXY_KEY}` })).status,
+      ).toBe(200);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('refuses to start in production without client keys, naming the variable', async () => {
     await expect(createGatewayApp({ NODE_ENV: 'production', LOG_LEVEL: 'fatal' })).rejects.toThrow(
       InvalidConfigException,

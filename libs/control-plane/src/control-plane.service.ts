@@ -245,6 +245,10 @@ export class ControlPlaneService {
         { param: 'model' },
       );
     }
+    // Only a provider that checks the caller's credential may serve a caller let in on it alone.
+    if (call.credentialUnverified === true && route.provider.acceptsAnyCredential === true) {
+      throw new GatewayException(GatewayErrorCode.Authentication, 'Invalid API key');
+    }
     const callId = uuidv7();
     const upstreamFormat = upstreamFormatFor(route.provider, call.clientFormat);
     const ctx = new ServedCall(call, {

@@ -197,11 +197,16 @@ describe('ClientAuthService', () => {
       expect(identity.keyId).toMatch(/^[0-9a-f]{12}$/);
     });
 
-    it('passes any other credential through, without a key id', () => {
-      expect(auth.authenticate(request({ 'x-api-key': 'sk-ant-api03-client' }))).toEqual({
+    it('passes any other credential through, without a key id, marked as unchecked by the gateway', () => {
+      expect(auth.authenticate(request({ 'x-api-key': 'sk-ant-api03-client' }))).toStrictEqual({
         keyId: undefined,
         credential: { scheme: 'x-api-key', value: 'sk-ant-api03-client' },
+        unverified: true,
       });
+      // A proxy key, or no client keys at all (loopback only), is no unchecked admission.
+      expect(auth.authenticate(request({ 'x-api-key': KEY_A })).unverified).toBeUndefined();
+      const open = service({ AUTH_MODE: 'both' });
+      expect(open.authenticate(request({ 'x-api-key': 'sk-any' }, LOCAL)).unverified).toBeUndefined();
     });
 
     it('refuses a client without any credential with 401', () => {

@@ -11,6 +11,11 @@ export interface ClientIdentity {
   /** A short, non-reversible id of the proxy key used (for history and rate limits). */
   readonly keyId: string | undefined;
   readonly credential: Credential | undefined;
+  /**
+   * Set when the caller was let in on `credential` alone, which the gateway could not check (AUTH_MODE=both, client
+   * keys configured, a key that is not one of them): only a provider that checks it may serve the call.
+   */
+  readonly unverified?: true;
 }
 
 /** Header that carries the proxy key when AUTH_MODE=passthrough uses the standard headers for the provider key. */
@@ -118,8 +123,9 @@ export class ClientAuthService implements OnModuleInit {
         }
         // A credential that is not a proxy key is only good for the provider that checks it: on a route the
         // gateway answers itself nothing would, so it is refused there.
-        if (!forUpstream && this.keys.length > 0) throw this.invalidKey(presented);
-        return { keyId: undefined, credential: presented };
+        if (this.keys.length === 0) return { keyId: undefined, credential: presented };
+        if (!forUpstream) throw this.invalidKey(presented);
+        return { keyId: undefined, credential: presented, unverified: true };
       }
     }
   }

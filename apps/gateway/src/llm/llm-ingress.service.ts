@@ -56,6 +56,7 @@ export class LlmIngressService {
       model: request.model as string,
       stream: request.stream === true,
       credential: identity.credential,
+      ...(identity.unverified === true ? { credentialUnverified: true } : {}),
       keyId: identity.keyId,
       sessionId: sessionIdOf(req),
     };

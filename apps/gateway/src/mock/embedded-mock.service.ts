@@ -26,6 +26,7 @@ export class EmbeddedMockService implements OnModuleInit, OnApplicationShutdown 
       this.router.register({
         name: MOCK_PROVIDER,
         baseUrls: { openai: `${this.handle.url}/v1`, anthropic: this.handle.url },
+        acceptsAnyCredential: true,
       });
       this.logger.log(`mock-* models served by the embedded mock LLM at ${this.handle.url}`);
     }

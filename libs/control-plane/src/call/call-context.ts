@@ -21,6 +21,11 @@ export interface IncomingCall {
   readonly stream: boolean;
   /** The credential to send upstream (the gateway's own, or the client's with AUTH_MODE passthrough). */
   readonly credential: Credential | undefined;
+  /**
+   * The caller was let in on `credential` alone, unchecked by the gateway (AUTH_MODE=both, a key that is not a client
+   * key): a provider that accepts any credential (the built-in mock) must not serve it.
+   */
+  readonly credentialUnverified?: true;
   readonly keyId: string | undefined;
   /** From `x-claude-code-session-id` or `x-session-id`; a call without one is its own session. */
   readonly sessionId: string | undefined;

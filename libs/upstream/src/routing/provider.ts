@@ -8,6 +8,11 @@ export interface Provider {
   readonly baseUrls: Readonly<Partial<Record<WireFormat, string>>>;
   /** The gateway's own credential for it, when it has one. */
   readonly apiKey?: string;
+  /**
+   * It answers whatever credential it is sent (the built-in mock): a caller the gateway let in on a credential it
+   * could not check (AUTH_MODE=both) is refused instead of served by it.
+   */
+  readonly acceptsAnyCredential?: boolean;
 }
 
 /** The formats a provider speaks, in preference order. */
