@@ -44,14 +44,13 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
   let redis: ChildProcess | undefined;
   const gateways: ChildProcess[] = [];
   const urls: string[] = [];
+  let redisPort = 0;
 
-  beforeAll(async () => {
-    mock = await startMockLlm();
-    const redisPort = await freePort();
-    redis = startRedis(redisPort);
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      const child = startCompiled(
+  /** Starts one more replica on the shared PostgreSQL schema and Redis; returns its URL once it is live. */
+  async function startReplica(): Promise<string> {
+    const port = await freePort();
+    gateways.push(
+      startCompiled(
         {
           DATABASE_URL: PG_URL,
           DB_SCHEMA: schema,
@@ -61,11 +60,18 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
           POLICY_CONFIG: join(ROOT, 'config', 'policy.yaml'),
         },
         port,
-      );
-      gateways.push(child);
-      urls.push(`http://127.0.0.1:${port}`);
-    }
-    for (const url of urls) await ready(url);
+      ),
+    );
+    const url = `http://127.0.0.1:${port}`;
+    await ready(url);
+    return url;
+  }
+
+  beforeAll(async () => {
+    mock = await startMockLlm();
+    redisPort = await freePort();
+    redis = startRedis(redisPort);
+    urls.push(...(await Promise.all([startReplica(), startReplica()])));
   }, 120_000);
 
   afterAll(async () => {
@@ -165,6 +171,25 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
       expect([chainOf(`fruit-${round}-0`), chainOf(`fruit-${round}-1`)]).toContainEqual(settled);
     }
   });
+
+  it('gives a replica started after a swap the chain the others run', async () => {
+    const [a] = urls as [string];
+    const chain = {
+      policies: [{ type: 'string-replace', options: { rules: [{ match: 'apple', replace: 'kiwi' }] } }],
+    };
+    const swap = await fetch(`${a}/api/policy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(chain),
+    });
+    expect(swap.status).toBe(200);
+    const late = await startReplica();
+    const config = await waitFor(async () => {
+      const active = (await (await fetch(`${late}/api/policy`)).json()) as { config: unknown };
+      return JSON.stringify(active.config) === JSON.stringify(chain) ? active.config : undefined;
+    });
+    expect(config).toEqual(chain);
+  }, 60_000);
 });
 
 /** One compiled gateway on the shipped defaults: the SQLite history file, written by its writer thread. */

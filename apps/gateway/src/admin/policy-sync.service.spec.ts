@@ -11,12 +11,38 @@ import { PolicySyncService, SupersededSwapError } from './policy-sync.service';
 class ScriptedChannel extends ControlChannel {
   readonly sent: ControlMessage[] = [];
   private listener: ControlListener | undefined;
+  private connectListener: (() => void) | undefined;
 
   constructor(
     readonly instanceId: string,
     private readonly sequence: () => Promise<number>,
+    /** What the replicas' channels keep (shared, as Redis is). */
+    private readonly store: { kept?: ControlMessage; failing?: boolean } = {},
   ) {
     super();
+  }
+
+  keep(message: ControlMessage): Promise<void> {
+    if (this.store.failing === true) return Promise.reject(new Error('Redis is not connected'));
+    if ((this.store.kept?.seq ?? 0) < (message.seq ?? 0)) this.store.kept = message;
+    return Promise.resolve();
+  }
+
+  kept(): Promise<ControlMessage | undefined> {
+    return Promise.resolve(this.store.kept);
+  }
+
+  onConnect(listener: () => void): () => void {
+    this.connectListener = listener;
+    return () => {
+      this.connectListener = undefined;
+    };
+  }
+
+  /** The channel (re)connects: the service catches up (resolved once it has). */
+  async connect(): Promise<void> {
+    this.connectListener?.();
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
   broadcast(message: ControlMessage): Promise<void> {
@@ -55,11 +81,16 @@ interface Replica {
   sync: PolicySyncService;
 }
 
-function replica(id: string, sequence: () => Promise<number>): Replica {
+function replica(
+  id: string,
+  sequence: () => Promise<number>,
+  store: { kept?: ControlMessage; failing?: boolean } = {},
+  file: unknown = chain('startup'),
+): Replica {
   const registry = new PolicyRegistry();
   for (const type of BUILTIN_POLICY_TYPES) registry.register(type);
-  const engine = new PolicyEngine(registry, {}, 4096, chain('startup'), 'policy.yaml');
-  const channel = new ScriptedChannel(id, sequence);
+  const engine = new PolicyEngine(registry, {}, 4096, file, 'policy.yaml');
+  const channel = new ScriptedChannel(id, sequence, store);
   const sync = new PolicySyncService(engine, channel);
   sync.onModuleInit();
   return { channel, engine, sync };
@@ -107,9 +138,64 @@ describe('PolicySyncService', () => {
     const r = replica('a', counter());
     const swapped = await r.sync.swap(chain('one'), 'test');
     expect(swapped).toMatchObject({ replicated: true, active: { config: chain('one') } });
-    expect(r.channel.sent).toEqual([
-      { type: 'policy.swap', config: chain('one'), version: swapped.active.version, origin: 'a', seq: 1 },
-    ]);
+    const [sent] = r.channel.sent;
+    expect(r.channel.sent).toHaveLength(1);
+    expect(sent).toMatchObject({
+      type: 'policy.swap',
+      config: chain('one'),
+      version: swapped.active.version,
+      origin: 'a',
+      seq: 1,
+    });
+    expect(sent?.base).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  it('gives a replica that starts later, over the same policy file, the newest swap when it connects', async () => {
+    const next = counter();
+    const store = {};
+    const a = replica('a', next, store);
+    await a.sync.swap(chain('one'), 'test');
+    await a.sync.swap(chain('two'), 'test');
+    const late = replica('late', next, store);
+    expect(late.engine.describe().config).toEqual(chain('startup'));
+    await late.channel.connect();
+    expect(late.engine.describe().config).toEqual(chain('two'));
+    // A message it had already seen, delivered late, changes nothing; a newer swap still applies.
+    late.channel.deliver(a.channel.sent[0] as ControlMessage);
+    expect(late.engine.describe().config).toEqual(chain('two'));
+    await a.sync.swap(chain('three'), 'test');
+    late.channel.deliver(a.channel.sent[2] as ControlMessage);
+    expect(late.engine.describe().config).toEqual(chain('three'));
+  });
+
+  it('keeps its own policy file when the newest swap was made over another one', async () => {
+    const next = counter();
+    const store = {};
+    const a = replica('a', next, store);
+    await a.sync.swap(chain('runtime'), 'test');
+    const redeployed = replica('new', next, store, chain('edited file'));
+    await redeployed.channel.connect();
+    expect(redeployed.engine.describe().config).toEqual(chain('edited file'));
+  });
+
+  it('catches up on reconnecting with the swap it missed while away', async () => {
+    const next = counter();
+    const store = {};
+    const a = replica('a', next, store);
+    const b = replica('b', next, store);
+    await b.channel.connect();
+    await a.sync.swap(chain('missed'), 'test');
+    // b was away: the broadcast never reached it.
+    expect(b.engine.describe().config).toEqual(chain('startup'));
+    await b.channel.connect();
+    expect(b.engine.describe().config).toEqual(chain('missed'));
+  });
+
+  it('still sends a swap it could not keep', async () => {
+    const r = replica('a', counter(), { failing: true });
+    const swapped = await r.sync.swap(chain('one'), 'test');
+    expect(swapped.replicated).toBe(true);
+    expect(r.channel.sent).toHaveLength(1);
   });
 
   it('refuses a swap that a newer one overtook while it was being ordered, and changes nothing', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ControlChannel, type ControlMessage } from '@warden/events';
 import { PolicyEngine, type ActiveChain } from '@warden/policy';
@@ -20,25 +21,36 @@ export class SupersededSwapError extends Error {
  * Swaps are ordered by the channel's sequence numbers, taken before a swap is applied: each replica applies a swap
  * only when its number is higher than that of the one it holds, so that two swaps made at once on two replicas leave
  * every replica with the same chain (the later one), whichever order the messages arrive in.
+ *
+ * The newest swap is also kept on the channel: a replica takes it when it connects (started later, or back from a
+ * Redis outage during which it missed messages), provided it started with the same policy file as the swap's origin
+ * (a changed file wins over an older runtime swap).
  */
 @Injectable()
 export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('PolicySync');
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribe: Array<() => void> = [];
   /** The sequence number of the chain in force here (0: the chain it started with), and who made it. */
   private current = { seq: 0, origin: 'startup' };
+  /** The digest of the policy configuration this replica started with (see PolicySwapMessage.base). */
+  private readonly base: string;
 
   constructor(
     @Inject(PolicyEngine) private readonly engine: PolicyEngine,
     @Inject(ControlChannel) private readonly control: ControlChannel,
-  ) {}
+  ) {
+    this.base = digestOf(engine.describe().config);
+  }
 
   onModuleInit(): void {
-    this.unsubscribe = this.control.onMessage((message) => this.apply(message));
+    this.unsubscribe.push(
+      this.control.onMessage((message) => this.apply(message)),
+      this.control.onConnect(() => void this.catchUp()),
+    );
   }
 
   onApplicationShutdown(): void {
-    this.unsubscribe?.();
+    for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
   }
 
   /**
@@ -58,23 +70,47 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     const active = this.engine.swap(config, source);
     if (seq === undefined) return { active, replicated: false };
     this.current = { seq, origin: this.control.instanceId };
-    return { active, replicated: await this.broadcast(active, seq) };
-  }
-
-  private async broadcast(active: ActiveChain, seq: number): Promise<boolean> {
+    const message: ControlMessage = {
+      type: 'policy.swap',
+      config: active.config,
+      version: active.version,
+      origin: this.control.instanceId,
+      seq,
+      base: this.base,
+    };
+    // Kept before it is sent: a replica that connects in between finds it kept.
     try {
-      await this.control.broadcast({
-        type: 'policy.swap',
-        config: active.config,
-        version: active.version,
-        origin: this.control.instanceId,
-        seq,
-      });
-      return true;
+      await this.control.keep(message);
+    } catch (error) {
+      this.logger.warn(`policy swap not kept for replicas that start later: ${messageOf(error)}`);
+    }
+    try {
+      await this.control.broadcast(message);
+      return { active, replicated: true };
     } catch (error) {
       this.logger.warn(`policy swap not sent to the other replicas: ${messageOf(error)}`);
-      return false;
+      return { active, replicated: false };
     }
+  }
+
+  /** Takes the kept swap when it is newer than the chain here and was made over the same policy file. */
+  private async catchUp(): Promise<void> {
+    let kept: ControlMessage | undefined;
+    try {
+      kept = await this.control.kept();
+    } catch (error) {
+      this.logger.warn(`the newest policy swap could not be read: ${messageOf(error)}`);
+      return;
+    }
+    if (kept?.seq === undefined || kept.seq <= this.current.seq) return;
+    if (kept.base !== this.base) {
+      this.logger.log(
+        `the newest policy swap (from replica ${kept.origin}) was made over another policy file: ` +
+          'this replica keeps the chain of its own',
+      );
+      return;
+    }
+    this.apply(kept);
   }
 
   private apply(message: ControlMessage): void {
@@ -97,6 +133,16 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 }
+
+/** A short digest of a policy configuration as JSON (the same file gives the same digest). */
+function digestOf(config: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(config) ?? 'undefined')
+    .digest('hex')
+    .slice(0, DIGEST_HEX_CHARS);
+}
+
+const DIGEST_HEX_CHARS = 16;
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -13,6 +13,11 @@ export interface PolicySwapMessage {
    * Absent from a replica of an earlier release (rolling upgrade): applied as it comes, as that release did.
    */
   seq?: number;
+  /**
+   * The policy configuration file (its digest) the origin started with: a replica that starts later takes the kept
+   * swap ({@link ControlChannel.kept}) only over the same file; a changed file wins over an older runtime swap.
+   */
+  base?: string;
 }
 
 /** A message between replicas. */
@@ -28,6 +33,7 @@ export const controlMessageSchema = z.object({
   version: z.number().int(),
   origin: z.string(),
   seq: z.number().int().positive().optional(),
+  base: z.string().optional(),
 });
 
 /**
@@ -45,8 +51,20 @@ export abstract class ControlChannel {
    * included: it starts from the clock, in microseconds), to order policy swaps. Rejects when it cannot be had.
    */
   abstract nextSequence(): Promise<number>;
+  /**
+   * Keeps `message` as the newest swap for replicas that start or reconnect later, unless one with a higher `seq`
+   * is kept already. Rejects when it cannot be stored.
+   */
+  abstract keep(message: ControlMessage): Promise<void>;
+  /** The swap {@link keep} holds, if any; rejects when it cannot be read. */
+  abstract kept(): Promise<ControlMessage | undefined>;
   /** Receives messages from other replicas (asynchronously); returns the unsubscribe function. */
   abstract onMessage(listener: ControlListener): () => void;
+  /**
+   * Calls `listener` each time the channel connects, the first time included (asynchronously): messages sent while
+   * it was away did not arrive, {@link kept} tells the newest. Returns the unsubscribe function.
+   */
+  abstract onConnect(listener: () => void): () => void;
   /** Releases the transport; idempotent. */
   abstract close(): Promise<void>;
 }

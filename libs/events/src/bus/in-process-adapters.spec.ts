@@ -71,6 +71,23 @@ describe('InProcessControlChannel', () => {
     expect(new Set(seqs).size).toBe(3);
   });
 
+  it('keeps the newest swap of a hub, and tells each listener once that it is connected', async () => {
+    const hub: InProcessControlHub = new Set();
+    const a = new InProcessControlChannel({ instanceId: 'a', hub });
+    const b = new InProcessControlChannel({ instanceId: 'b', hub });
+    expect(await b.kept()).toBeUndefined();
+    await a.keep({ ...swap('a', 2), seq: 9 });
+    await b.keep({ ...swap('b', 1), seq: 4 });
+    expect(await b.kept()).toEqual({ ...swap('a', 2), seq: 9 });
+    expect(await new InProcessControlChannel().kept()).toBeUndefined();
+    let connects = 0;
+    a.onConnect(() => connects++);
+    const off = b.onConnect(() => connects++);
+    off();
+    await tick();
+    expect(connects).toBe(1);
+  });
+
   it('on a shared hub, reaches the other channels only', async () => {
     const hub: InProcessControlHub = new Set();
     const a = new InProcessControlChannel({ instanceId: 'a', hub });

@@ -6,6 +6,8 @@ import { ListenerSet } from './listener-set';
 const MICROS_PER_MS = 1000;
 /** The last sequence number given in this process (its channels stand for replicas sharing one Redis). */
 let lastSequence = 0;
+/** The swap each hub keeps (see ControlChannel.keep). */
+const keptSwaps = new WeakMap<InProcessControlHub, ControlMessage>();
 
 /** Channels that reach each other in one process (tests simulating replicas); by default a channel is alone. */
 export type InProcessControlHub = Set<InProcessControlChannel>;
@@ -36,6 +38,27 @@ export class InProcessControlChannel extends ControlChannel {
   nextSequence(): Promise<number> {
     lastSequence = Math.max(Date.now() * MICROS_PER_MS, lastSequence + 1);
     return Promise.resolve(lastSequence);
+  }
+
+  keep(message: ControlMessage): Promise<void> {
+    const current = keptSwaps.get(this.hub);
+    if ((current?.seq ?? 0) < (message.seq ?? 0)) keptSwaps.set(this.hub, message);
+    return Promise.resolve();
+  }
+
+  kept(): Promise<ControlMessage | undefined> {
+    return Promise.resolve(keptSwaps.get(this.hub));
+  }
+
+  /** Connected from the start: `listener` is called once. */
+  onConnect(listener: () => void): () => void {
+    let subscribed = true;
+    queueMicrotask(() => {
+      if (subscribed) listener();
+    });
+    return () => {
+      subscribed = false;
+    };
   }
 
   onMessage(listener: ControlListener): () => void {

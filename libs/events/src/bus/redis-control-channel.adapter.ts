@@ -1,4 +1,5 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { z } from 'zod';
 import { INSTANCE_ID } from '../instance-id';
 import {
   ControlChannel,
@@ -28,6 +29,22 @@ redis.call('SET', KEYS[1], text)
 return text
 `;
 
+/**
+ * Keeps ARGV[2] (a swap as JSON) at KEYS[1] unless the swap kept there has a `seq` at least ARGV[1]: two replicas
+ * keeping at once leave the newer one, whatever order their scripts run in.
+ */
+const KEEP_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, kept = pcall(cjson.decode, current)
+  if ok and type(kept) == 'table' and type(kept.seq) == 'number' and kept.seq >= tonumber(ARGV[1]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`;
+
 /** Settings of {@link RedisControlChannel}. */
 export interface RedisControlChannelOptions extends RedisConnectionOptions {
   /** Pub/sub channel (default {@link CONTROL_CHANNEL}; tests use their own). */
@@ -41,6 +58,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
   readonly instanceId: string;
   private readonly logger = new Logger('RedisControlChannel');
   private readonly listeners = new ListenerSet<ControlMessage>(this.logger, 'control');
+  private readonly connectListeners = new Set<() => void>();
   private readonly channel: string;
   private readonly pubSub: RedisPubSub;
 
@@ -48,8 +66,15 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
     super();
     this.channel = options.channel ?? CONTROL_CHANNEL;
     this.instanceId = options.instanceId ?? INSTANCE_ID;
-    this.pubSub = new RedisPubSub(options, this.channel, 'warden-control', this.logger, (message) =>
-      this.receive(message),
+    this.pubSub = new RedisPubSub(
+      options,
+      this.channel,
+      'warden-control',
+      this.logger,
+      (message) => this.receive(message),
+      () => {
+        for (const listener of this.connectListeners) listener();
+      },
     );
   }
 
@@ -71,9 +96,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
   }
 
   async nextSequence(): Promise<number> {
-    if (!this.pubSub.canPublish) {
-      throw new Error('control channel unavailable: Redis is not connected');
-    }
+    this.requireConnected();
     const reply = await this.pubSub.eval(NEXT_SEQUENCE_SCRIPT, [`${this.channel}:seq`]);
     const seq = Number(reply);
     if (!Number.isSafeInteger(seq) || seq <= 0)
@@ -81,8 +104,41 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
     return seq;
   }
 
+  async keep(message: ControlMessage): Promise<void> {
+    if (message.seq === undefined) throw new Error('only a swap with a sequence number can be kept');
+    this.requireConnected();
+    await this.pubSub.eval(KEEP_SCRIPT, [this.keptKey], [String(message.seq), JSON.stringify(message)]);
+  }
+
+  async kept(): Promise<ControlMessage | undefined> {
+    this.requireConnected();
+    const raw = await this.pubSub.get(this.keptKey);
+    if (raw === null) return undefined;
+    const result = controlMessageSchema.safeParse(parseMessage(raw));
+    if (!result.success) {
+      this.logger.warn(`ignoring a malformed swap kept at ${this.keptKey}`);
+      return undefined;
+    }
+    return withoutUndefined(result.data);
+  }
+
   onMessage(listener: ControlListener): () => void {
     return this.listeners.add(listener);
+  }
+
+  onConnect(listener: () => void): () => void {
+    this.connectListeners.add(listener);
+    if (this.pubSub.connected) queueMicrotask(() => this.connectListeners.has(listener) && listener());
+    return () => this.connectListeners.delete(listener);
+  }
+
+  /** Where the newest swap is kept. */
+  private get keptKey(): string {
+    return `${this.channel}:policy`;
+  }
+
+  private requireConnected(): void {
+    if (!this.pubSub.canPublish) throw new Error('control channel unavailable: Redis is not connected');
   }
 
   async close(): Promise<void> {
@@ -99,8 +155,20 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
       this.logger.warn(`ignoring a malformed message on ${this.channel}`);
       return;
     }
-    const { type, config, version, origin, seq } = result.data;
-    if (origin === this.instanceId) return;
-    this.listeners.deliver([{ type, config, version, origin, ...(seq === undefined ? {} : { seq }) }]);
+    if (result.data.origin === this.instanceId) return;
+    this.listeners.deliver([withoutUndefined(result.data)]);
   }
+}
+
+/** A parsed message without the optional fields it lacks (as a sender builds it). */
+function withoutUndefined(message: z.infer<typeof controlMessageSchema>): ControlMessage {
+  const { type, config, version, origin, seq, base } = message;
+  return {
+    type,
+    config,
+    version,
+    origin,
+    ...(seq === undefined ? {} : { seq }),
+    ...(base === undefined ? {} : { base }),
+  };
 }

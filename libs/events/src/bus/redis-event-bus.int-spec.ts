@@ -150,6 +150,33 @@ describe('RedisEventBus (real Redis)', () => {
         channel.broadcast({ type: 'policy.swap', config: {}, version: 1, origin: channel.instanceId }),
       ).rejects.toThrow(/not connected/);
     });
+
+    it('tells the control channel each time it connects, after an outage too, so a replica can catch up', async () => {
+      const port = await freePort();
+      server = await startRedis(port);
+      const channel = new RedisControlChannel({
+        url: `redis://127.0.0.1:${port}`,
+        channel: `warden:test:${randomUUID()}:control`,
+        reconnectMaxMs: 200,
+      });
+      closers.push(() => channel.close());
+      let connects = 0;
+      channel.onConnect(() => connects++);
+      await waitFor(() => connects === 1, 'the first connection');
+      const swap: ControlMessage = { type: 'policy.swap', config: {}, version: 1, origin: 'x', seq: 3 };
+      await channel.keep(swap);
+      await stopRedis(server);
+      await waitFor(() => !channel.connected, 'the channel to notice the outage');
+      await expect(channel.kept()).rejects.toThrow(/not connected/);
+      server = await startRedis(port);
+      await waitFor(() => connects === 2, 'the connection after the outage');
+      // A restarted Redis without persistence kept nothing: the replica keeps its chain.
+      expect(await channel.kept()).toBeUndefined();
+      // Registered while connected: told at once.
+      let late = 0;
+      channel.onConnect(() => late++);
+      await waitFor(() => late === 1, 'a listener registered while connected');
+    });
   });
 });
 
@@ -183,6 +210,39 @@ describe('RedisControlChannel (real Redis)', () => {
 
     expect(onY).toEqual([swap]);
     expect(onX.map((m) => m.version)).toEqual([8]);
+  });
+
+  it('keeps the newest swap for replicas that start later, whatever order the replicas keep them in', async () => {
+    const name = `warden:test:${randomUUID()}:control`;
+    const x = new RedisControlChannel({ url: SHARED_REDIS, channel: name, instanceId: 'replica-x' });
+    const y = new RedisControlChannel({ url: SHARED_REDIS, channel: name, instanceId: 'replica-y' });
+    channels.push(x, y);
+    await waitFor(() => x.connected && y.connected, 'both channels connected');
+    const redis = new Redis(SHARED_REDIS);
+    try {
+      expect(await y.kept()).toBeUndefined();
+      const swap = (seq: number, origin: string): ControlMessage => ({
+        type: 'policy.swap',
+        config: { policies: [{ type: 'noop', name: `n${seq}` }] },
+        version: seq,
+        origin,
+        seq,
+        base: 'b1',
+      });
+      await x.keep(swap(5, 'replica-x'));
+      await y.keep(swap(3, 'replica-y'));
+      expect(await y.kept()).toEqual(swap(5, 'replica-x'));
+      await y.keep(swap(7, 'replica-y'));
+      expect(await x.kept()).toEqual(swap(7, 'replica-y'));
+      await expect(x.keep({ type: 'policy.swap', config: {}, version: 1, origin: 'x' })).rejects.toThrow(
+        /sequence number/,
+      );
+      await redis.set(`${name}:policy`, 'not json');
+      expect(await x.kept()).toBeUndefined();
+    } finally {
+      await redis.del(`${name}:policy`);
+      redis.disconnect();
+    }
   });
 
   it('orders swaps with sequence numbers shared by the replicas, higher even after Redis lost its key', async () => {

@@ -16,6 +16,7 @@ export class RedisSubscription {
     name: string,
     logger: Logger,
     onMessage: (message: string) => void,
+    onSubscribed: () => void = () => undefined,
   ) {
     this.client = openRedis(options, name, logger);
     this.client.on('message', (from: string, message: string) => {
@@ -28,6 +29,7 @@ export class RedisSubscription {
       this.client.subscribe(channel).then(
         () => {
           this.confirmed = this.client.status === 'ready';
+          if (this.confirmed) onSubscribed();
         },
         (error: unknown) => {
           logger.warn(
@@ -44,6 +46,11 @@ export class RedisSubscription {
     return this.confirmed && this.client.status === 'ready';
   }
 
+  /** Calls `listener` each time the connection closes. */
+  onClose(listener: () => void): void {
+    this.client.on('close', listener);
+  }
+
   close(): Promise<void> {
     this.confirmed = false;
     return closeRedis(this.client);
@@ -58,16 +65,38 @@ export class RedisPubSub {
   private readonly publisher: Redis;
   private readonly subscription: RedisSubscription;
   private closed = false;
+  /** {@link connected} was seen true since either connection last closed: `onConnected` is not called again. */
+  private announced = false;
 
+  /**
+   * `onConnected` is called each time both connections are up after being down (the first time included): what
+   * was published meanwhile did not arrive.
+   */
   constructor(
     options: RedisConnectionOptions,
     private readonly channel: string,
     name: string,
     logger: Logger,
     onMessage: (message: string) => void,
+    private readonly onConnected: () => void = () => undefined,
   ) {
     this.publisher = openRedis(options, `${name}-pub`, logger);
-    this.subscription = new RedisSubscription(options, channel, `${name}-sub`, logger, onMessage);
+    this.subscription = new RedisSubscription(options, channel, `${name}-sub`, logger, onMessage, () =>
+      this.announce(),
+    );
+    this.publisher.on('ready', () => this.announce());
+    this.publisher.on('close', () => {
+      this.announced = false;
+    });
+    this.subscription.onClose(() => {
+      this.announced = false;
+    });
+  }
+
+  private announce(): void {
+    if (this.announced || !this.connected) return;
+    this.announced = true;
+    this.onConnected();
   }
 
   /** Whether a PUBLISH may be tried now (not closed, publisher ready). */
@@ -83,6 +112,11 @@ export class RedisPubSub {
   /** PUBLISHes one message on the channel; rejects when Redis fails. */
   async publish(message: string): Promise<void> {
     await this.publisher.publish(this.channel, message);
+  }
+
+  /** GETs a key on the publisher connection; rejects when Redis fails. */
+  async get(key: string): Promise<string | null> {
+    return await this.publisher.get(key);
   }
 
   /** Runs a Lua script on the publisher connection (`keys`, then `args`); rejects when Redis fails. */
