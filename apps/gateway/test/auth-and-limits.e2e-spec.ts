@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMockLlm } from '@warden/mock-llm';
 import { InvalidConfigException } from '@warden/config';
 import { createGatewayApp } from '../src/configure-app';
 import {
@@ -177,6 +181,47 @@ describe('AUTH_MODE passthrough and both', () => {
       ).toBe(200);
     } finally {
       await gw.close();
+    }
+  });
+
+  it('both refuses a made-up key for a routes-file provider that checks none (acceptsAnyCredential)', async () => {
+    const mock = await startMockLlm();
+    const dir = mkdtempSync(join(tmpdir(), 'warden-routes-'));
+    const routes = join(dir, 'routes.yaml');
+    writeFileSync(
+      routes,
+      [
+        'providers:',
+        '  local:',
+        `    openaiBaseUrl: ${mock.url}/v1`,
+        '    acceptsAnyCredential: true',
+        'routes:',
+        '  - { match: "local-*", provider: local }',
+      ].join('\n'),
+    );
+    const gw = await startTestGateway(
+      { PROXY_API_KEYS: PROXY_KEY, AUTH_MODE: 'both', ROUTES_CONFIG: routes },
+      mock,
+    );
+    try {
+      const body = JSON.stringify({ model: 'local-llama', messages: [{ role: 'user', content: 'x' }] });
+      const before = mock.stats.requests;
+      expect(
+        (await post(gw.url, '/v1/chat/completions', body, { authorization: 'Bearer made-up' })).status,
+      ).toBe(401);
+      expect(mock.stats.requests).toBe(before);
+      expect(
+        (await post(gw.url, '/v1/chat/completions', body, { authorization: `Bearer ${PROXY_KEY}` })).status,
+      ).toBe(200);
+      // A provider that checks credentials gets the client's own, as before.
+      const gpt = JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'x' }] });
+      expect(
+        (await post(gw.url, '/v1/chat/completions', gpt, { authorization: 'Bearer sk-own' })).status,
+      ).toBe(200);
+    } finally {
+      await gw.close();
+      await mock.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -14,8 +14,8 @@ export const upstreamConfig = defineEnvConfig(
     UPSTREAM_OPENAI_BASE_URL: env
       .url('https://api.openai.com/v1')
       .describe(
-        'OpenAI base URL, including /v1 like the OpenAI SDK base URL; a query string in it (Azure ' +
-          'OpenAI ?api-version=...) is sent with every call.',
+        'OpenAI base URL, including /v1 like the OpenAI SDK base URL; a query string in it ' +
+          '(?api-version=...) is sent with every call.',
       ),
     UPSTREAM_ANTHROPIC_BASE_URL: env
       .url('https://api.anthropic.com')

@@ -35,6 +35,7 @@ import { ENV, type Env } from '@warden/config';
             name,
             baseUrls: { openai: p.openaiBaseUrl, anthropic: p.anthropicBaseUrl },
             apiKey: p.apiKey,
+            ...(p.acceptsAnyCredential === undefined ? {} : { acceptsAnyCredential: p.acceptsAnyCredential }),
           });
         }
         return router;

@@ -191,6 +191,27 @@ describe('PolicySyncService', () => {
     expect(b.engine.describe().config).toEqual(chain('missed'));
   });
 
+  it('sends a swap made while the channel was down when it is back, instead of taking an older kept one', async () => {
+    const next = counter();
+    let down = false;
+    const sequence = (): Promise<number> => (down ? Promise.reject(new Error('Redis is down')) : next());
+    const store: { kept?: ControlMessage } = {};
+    const a = replica('a', sequence, store);
+    const b = replica('b', sequence, store);
+    await b.sync.swap(chain('older'), 'test');
+    down = true;
+    expect((await a.sync.swap(chain('made while down'), 'test')).replicated).toBe(false);
+    down = false;
+    await a.channel.connect();
+    expect(a.engine.describe().config).toEqual(chain('made while down'));
+    expect(store.kept?.config).toEqual(chain('made while down'));
+    b.channel.deliver(a.channel.sent.at(-1) as ControlMessage);
+    expect(b.engine.describe().config).toEqual(chain('made while down'));
+    // Sent once: a later connection catches up as usual.
+    await a.channel.connect();
+    expect(a.channel.sent).toHaveLength(1);
+  });
+
   it('still sends a swap it could not keep', async () => {
     const r = replica('a', counter(), { failing: true });
     const swapped = await r.sync.swap(chain('one'), 'test');

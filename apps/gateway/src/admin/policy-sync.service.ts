@@ -34,6 +34,12 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
   private current = { seq: 0, origin: 'startup' };
   /** The digest of the policy configuration this replica started with (see PolicySwapMessage.base). */
   private readonly base: string;
+  /**
+   * The chain here was set without a sequence number (a swap made while the channel was down, or one from a
+   * replica of an earlier release): when the channel connects, it is sent as the newest rather than replaced by
+   * the kept swap.
+   */
+  private unsequenced = false;
 
   constructor(
     @Inject(PolicyEngine) private readonly engine: PolicyEngine,
@@ -61,15 +67,28 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
    */
   async swap(config: unknown, source: string): Promise<{ active: ActiveChain; replicated: boolean }> {
     let seq: number | undefined;
+    let unavailable: unknown;
     try {
-      seq = await this.control.nextSequence();
+      seq = await this.control.nextSequence(this.current.seq);
     } catch (error) {
-      this.logger.warn(`policy swap made on this replica only: ${messageOf(error)}`);
+      unavailable = error;
     }
     if (seq !== undefined && seq <= this.current.seq) throw new SupersededSwapError(this.current.origin);
     const active = this.engine.swap(config, source);
-    if (seq === undefined) return { active, replicated: false };
+    if (seq === undefined) {
+      this.unsequenced = true;
+      this.logger.warn(
+        `policy swap made on this replica only, sent to the others when the channel is back: ${messageOf(unavailable)}`,
+      );
+      return { active, replicated: false };
+    }
     this.current = { seq, origin: this.control.instanceId };
+    this.unsequenced = false;
+    return { active, replicated: await this.send(active, seq) };
+  }
+
+  /** Keeps and broadcasts the chain in force here as swap `seq`; whether the other replicas were told. */
+  private async send(active: ActiveChain, seq: number): Promise<boolean> {
     const message: ControlMessage = {
       type: 'policy.swap',
       config: active.config,
@@ -86,15 +105,22 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     }
     try {
       await this.control.broadcast(message);
-      return { active, replicated: true };
+      return true;
     } catch (error) {
       this.logger.warn(`policy swap not sent to the other replicas: ${messageOf(error)}`);
-      return { active, replicated: false };
+      return false;
     }
   }
 
-  /** Takes the kept swap when it is newer than the chain here and was made over the same policy file. */
+  /**
+   * On connecting: sends the chain here when it was set without a sequence number (it is the newest change this
+   * replica knows of), else takes the kept swap when it is newer and was made over the same policy file.
+   */
   private async catchUp(): Promise<void> {
+    if (this.unsequenced) {
+      await this.sendUnsequenced();
+      return;
+    }
     let kept: ControlMessage | undefined;
     try {
       kept = await this.control.kept();
@@ -113,6 +139,22 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     this.apply(kept);
   }
 
+  private async sendUnsequenced(): Promise<void> {
+    let seq: number;
+    try {
+      seq = await this.control.nextSequence(this.current.seq);
+    } catch (error) {
+      this.logger.warn(`the policy chain set here could not be sent yet: ${messageOf(error)}`);
+      return;
+    }
+    // A newer swap arrived meanwhile (it cleared the flag), or this one is already out.
+    if (!this.unsequenced || seq <= this.current.seq) return;
+    this.unsequenced = false;
+    this.current = { seq, origin: this.control.instanceId };
+    if (await this.send(this.engine.describe(), seq))
+      this.logger.log('the policy chain set here while the channel was down was sent to the other replicas');
+  }
+
   private apply(message: ControlMessage): void {
     const seq = message.seq;
     if (seq !== undefined && seq <= this.current.seq) {
@@ -124,6 +166,8 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     try {
       const active = this.engine.swap(message.config, `replica ${message.origin}`);
       if (seq !== undefined) this.current = { seq, origin: `replica ${message.origin}` };
+      // A swap with a number supersedes a change without one; a change without one is sent when connecting.
+      this.unsequenced = seq === undefined;
       this.logger.log(
         `policy chain replaced from replica ${message.origin} (local version ${active.version})`,
       );

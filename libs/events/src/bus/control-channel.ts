@@ -38,8 +38,9 @@ export const controlMessageSchema = z.object({
 
 /**
  * Broadcasts control messages (policy hot swaps) to the other replicas. Listeners receive only messages from other
- * origins, so the sender does not re-apply its own change. Not durable: a replica that is disconnected when a
- * message is sent misses it. A port; the events module provides the adapter (Redis or in-process).
+ * origins, so the sender does not re-apply its own change. Messages are not durable (a replica that is disconnected
+ * when one is sent misses it): the newest swap is kept ({@link keep}) for a replica to read when it connects
+ * ({@link onConnect}). A port; the events module provides the adapter (Redis or in-process).
  */
 export abstract class ControlChannel {
   /** This replica's id: the `origin` to put in broadcast messages. */
@@ -47,10 +48,11 @@ export abstract class ControlChannel {
   /** Sends to the other replicas; rejects when it could not be sent (Redis down), so the caller can report it. */
   abstract broadcast(message: ControlMessage): Promise<void>;
   /**
-   * A number greater than any this gave before, on this replica or any other sharing the channel (Redis restarts
-   * included: it starts from the clock, in microseconds), to order policy swaps. Rejects when it cannot be had.
+   * A number greater than `after` and than any this gave before, on this replica or any other sharing the channel
+   * (from the clock, in microseconds, so that it keeps growing when Redis restarts without its data), to order
+   * policy swaps. Rejects when it cannot be had.
    */
-  abstract nextSequence(): Promise<number>;
+  abstract nextSequence(after?: number): Promise<number>;
   /**
    * Keeps `message` as the newest swap for replicas that start or reconnect later, unless one with a higher `seq`
    * is kept already. Rejects when it cannot be stored.

@@ -35,8 +35,8 @@ export class InProcessControlChannel extends ControlChannel {
     return Promise.resolve();
   }
 
-  nextSequence(): Promise<number> {
-    lastSequence = Math.max(Date.now() * MICROS_PER_MS, lastSequence + 1);
+  nextSequence(after = 0): Promise<number> {
+    lastSequence = Math.max(Date.now() * MICROS_PER_MS, lastSequence + 1, after + 1);
     return Promise.resolve(lastSequence);
   }
 

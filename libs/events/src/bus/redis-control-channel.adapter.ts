@@ -16,13 +16,17 @@ export const CONTROL_CHANNEL = 'warden:control';
 
 /**
  * The next sequence number (see ControlChannel.nextSequence), kept at KEYS[1]: the server's clock in microseconds,
- * or one more than the last number given when that is higher (several in one microsecond, a clock set back). A
- * script runs alone on the server, so no two replicas get the same number. Returned as text: exact to 2^53.
+ * or one more than the last number given or than ARGV[1] (the caller's newest) when that is higher (several in one
+ * microsecond, a clock behind the numbers replicas hold). A script runs alone on the server, so no two replicas get
+ * the same number. Numbers are exact to 2^53 (microseconds until the year 2255); returned as text. TIME before a
+ * write needs Redis 5 or later (scripts replicated by their effects).
  */
 const NEXT_SEQUENCE_SCRIPT = `
 local time = redis.call('TIME')
 local seq = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(ARGV[1]) or 0
+if last < floor then last = floor end
 if seq <= last then seq = last + 1 end
 local text = string.format('%.0f', seq)
 redis.call('SET', KEYS[1], text)
@@ -30,18 +34,14 @@ return text
 `;
 
 /**
- * Keeps ARGV[2] (a swap as JSON) at KEYS[1] unless the swap kept there has a `seq` at least ARGV[1]: two replicas
- * keeping at once leave the newer one, whatever order their scripts run in.
+ * Keeps a swap in the hash KEYS[1]: its `seq` (ARGV[1]) and `message` (ARGV[2], JSON), unless the hash holds a
+ * swap with a `seq` at least as high: two replicas keeping at once leave the newer one, whatever order their
+ * scripts run in.
  */
 const KEEP_SCRIPT = `
-local current = redis.call('GET', KEYS[1])
-if current then
-  local ok, kept = pcall(cjson.decode, current)
-  if ok and type(kept) == 'table' and type(kept.seq) == 'number' and kept.seq >= tonumber(ARGV[1]) then
-    return 0
-  end
-end
-redis.call('SET', KEYS[1], ARGV[2])
+local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0') or 0
+if current >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'message', ARGV[2])
 return 1
 `;
 
@@ -73,7 +73,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
       this.logger,
       (message) => this.receive(message),
       () => {
-        for (const listener of this.connectListeners) listener();
+        for (const listener of this.connectListeners) this.notifyConnected(listener);
       },
     );
   }
@@ -95,9 +95,9 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
     }
   }
 
-  async nextSequence(): Promise<number> {
+  async nextSequence(after = 0): Promise<number> {
     this.requireConnected();
-    const reply = await this.pubSub.eval(NEXT_SEQUENCE_SCRIPT, [`${this.channel}:seq`]);
+    const reply = await this.pubSub.eval(NEXT_SEQUENCE_SCRIPT, [`${this.channel}:seq`], [String(after)]);
     const seq = Number(reply);
     if (!Number.isSafeInteger(seq) || seq <= 0)
       throw new Error(`unexpected sequence number ${String(reply)}`);
@@ -112,7 +112,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
 
   async kept(): Promise<ControlMessage | undefined> {
     this.requireConnected();
-    const raw = await this.pubSub.get(this.keptKey);
+    const raw = await this.pubSub.hget(this.keptKey, 'message');
     if (raw === null) return undefined;
     const result = controlMessageSchema.safeParse(parseMessage(raw));
     if (!result.success) {
@@ -128,8 +128,21 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
 
   onConnect(listener: () => void): () => void {
     this.connectListeners.add(listener);
-    if (this.pubSub.connected) queueMicrotask(() => this.connectListeners.has(listener) && listener());
+    if (this.pubSub.connected)
+      queueMicrotask(() => {
+        if (this.connectListeners.has(listener)) this.notifyConnected(listener);
+      });
     return () => this.connectListeners.delete(listener);
+  }
+
+  private notifyConnected(listener: () => void): void {
+    try {
+      listener();
+    } catch (error) {
+      this.logger.error(
+        `a connect listener failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** Where the newest swap is kept. */

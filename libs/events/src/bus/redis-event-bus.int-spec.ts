@@ -237,10 +237,15 @@ describe('RedisControlChannel (real Redis)', () => {
       await expect(x.keep({ type: 'policy.swap', config: {}, version: 1, origin: 'x' })).rejects.toThrow(
         /sequence number/,
       );
-      await redis.set(`${name}:policy`, 'not json');
+      // Numbers as the sequence gives them (microseconds, 16 digits) compare exactly.
+      const now = await x.nextSequence();
+      await y.keep(swap(now + 1, 'replica-y'));
+      await x.keep(swap(now, 'replica-x'));
+      expect(await x.kept()).toEqual(swap(now + 1, 'replica-y'));
+      await redis.hset(`${name}:policy`, 'message', 'not json');
       expect(await x.kept()).toBeUndefined();
     } finally {
-      await redis.del(`${name}:policy`);
+      await redis.del(`${name}:policy`, `${name}:seq`);
       redis.disconnect();
     }
   });
@@ -263,6 +268,8 @@ describe('RedisControlChannel (real Redis)', () => {
       const after = await x.nextSequence();
       expect(after).toBeGreaterThan(highest);
       expect(Number.isSafeInteger(after)).toBe(true);
+      // A caller holding a number ahead of the clock (a Redis host whose clock is behind) gets one above it.
+      expect(await y.nextSequence(after + 10_000_000)).toBe(after + 10_000_001);
 
       const onY: ControlMessage[] = [];
       y.onMessage((m) => onY.push(m));

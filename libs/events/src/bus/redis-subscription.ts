@@ -114,9 +114,9 @@ export class RedisPubSub {
     await this.publisher.publish(this.channel, message);
   }
 
-  /** GETs a key on the publisher connection; rejects when Redis fails. */
-  async get(key: string): Promise<string | null> {
-    return await this.publisher.get(key);
+  /** HGETs a field of a hash on the publisher connection; rejects when Redis fails. */
+  async hget(key: string, field: string): Promise<string | null> {
+    return await this.publisher.hget(key, field);
   }
 
   /** Runs a Lua script on the publisher connection (`keys`, then `args`); rejects when Redis fails. */

@@ -129,6 +129,20 @@ describe('JudgeClient against the mock LLM', () => {
     });
   });
 
+  it("keeps the base URL's query string after the endpoint's path", async () => {
+    await client({ format: 'openai', baseUrl: `${mock.url}/v1/?api-version=2024-10-21` }).complete(
+      's',
+      'u',
+      signal(),
+    );
+    expect(mock.requests.at(-1)).toMatchObject({
+      path: '/v1/chat/completions',
+      query: '?api-version=2024-10-21',
+    });
+    await client({ format: 'anthropic', baseUrl: `${mock.url}?tenant=t` }).complete('s', 'u', signal());
+    expect(mock.requests.at(-1)).toMatchObject({ path: '/v1/messages', query: '?tenant=t' });
+  });
+
   it('calls Anthropic Messages with x-api-key and anthropic-version', async () => {
     for (const baseUrl of [mock.url, `${mock.url}/v1`, `${mock.url}/`]) {
       const text = await client({ format: 'anthropic', baseUrl, maxTokens: 99 }).complete(

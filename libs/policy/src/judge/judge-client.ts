@@ -73,10 +73,13 @@ export class JudgeClient {
   private readonly headers: Record<string, string>;
 
   constructor(private readonly config: JudgeClientConfig) {
-    const base = config.baseUrl.replace(/\/+$/, '');
-    if (config.format === 'openai') this.url = `${base}/chat/completions`;
-    else this.url = base.endsWith('/v1') ? `${base}/messages` : `${base}/v1/messages`;
-    this.origin = new URL(this.url).origin;
+    // The endpoint's path goes after the base URL's path; its query string (`?api-version=...`) stays at the end.
+    const url = new URL(config.baseUrl);
+    const base = url.pathname.replace(/\/+$/, '');
+    if (config.format === 'openai') url.pathname = `${base}/chat/completions`;
+    else url.pathname = base.endsWith('/v1') ? `${base}/messages` : `${base}/v1/messages`;
+    this.url = url.toString();
+    this.origin = url.origin;
     const key = config.apiKey ?? '';
     this.headers = { 'content-type': 'application/json', accept: 'application/json' };
     if (config.format === 'anthropic') {

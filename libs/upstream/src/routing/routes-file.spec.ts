@@ -31,6 +31,7 @@ describe('parseRoutesYaml', () => {
       '  local-vllm:',
       '    openaiBaseUrl: http://127.0.0.1:8001/v1/',
       '    apiKey: k',
+      '    acceptsAnyCredential: true',
       '  both.api:',
       '    openaiBaseUrl: https://both.example/v1',
       '    anthropicBaseUrl: https://both.example//',
@@ -45,7 +46,7 @@ describe('parseRoutesYaml', () => {
     ].join('\n');
     expect(parseRoutesYaml(text, {})).toEqual({
       providers: {
-        'local-vllm': { openaiBaseUrl: 'http://127.0.0.1:8001/v1', apiKey: 'k' },
+        'local-vllm': { openaiBaseUrl: 'http://127.0.0.1:8001/v1', apiKey: 'k', acceptsAnyCredential: true },
         'both.api': { openaiBaseUrl: 'https://both.example/v1', anthropicBaseUrl: 'https://both.example' },
       },
       routes: [

@@ -21,6 +21,8 @@ const providerSchema = z
     openaiBaseUrl: httpUrl.optional(),
     anthropicBaseUrl: httpUrl.optional(),
     apiKey: z.string().optional(),
+    /** The upstream checks no credential (a local model server without a key): see Provider.acceptsAnyCredential. */
+    acceptsAnyCredential: z.boolean().optional(),
   })
   .strict()
   .refine((p) => p.openaiBaseUrl !== undefined || p.anthropicBaseUrl !== undefined, {
