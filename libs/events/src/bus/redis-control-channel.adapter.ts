@@ -96,8 +96,9 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
   }
 
   async nextSequence(after = 0): Promise<number> {
-    this.requireConnected();
-    const reply = await this.pubSub.eval(NEXT_SEQUENCE_SCRIPT, [`${this.channel}:seq`], [String(after)]);
+    const reply = await this.command(() =>
+      this.pubSub.eval(NEXT_SEQUENCE_SCRIPT, [`${this.channel}:seq`], [String(after)]),
+    );
     const seq = Number(reply);
     if (!Number.isSafeInteger(seq) || seq <= 0)
       throw new Error(`unexpected sequence number ${String(reply)}`);
@@ -106,13 +107,12 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
 
   async keep(message: ControlMessage): Promise<void> {
     if (message.seq === undefined) throw new Error('only a swap with a sequence number can be kept');
-    this.requireConnected();
-    await this.pubSub.eval(KEEP_SCRIPT, [this.keptKey], [String(message.seq), JSON.stringify(message)]);
+    const seq = String(message.seq);
+    await this.command(() => this.pubSub.eval(KEEP_SCRIPT, [this.keptKey], [seq, JSON.stringify(message)]));
   }
 
   async kept(): Promise<ControlMessage | undefined> {
-    this.requireConnected();
-    const raw = await this.pubSub.hget(this.keptKey, 'message');
+    const raw = await this.command(() => this.pubSub.hget(this.keptKey, 'message'));
     if (raw === null) return undefined;
     const result = controlMessageSchema.safeParse(parseMessage(raw));
     if (!result.success) {
@@ -150,8 +150,15 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
     return `${this.channel}:policy`;
   }
 
-  private requireConnected(): void {
+  /** Runs a Redis command; rejects with one message whether Redis was known to be down or failed the command. */
+  private async command<T>(run: () => Promise<T>): Promise<T> {
     if (!this.pubSub.canPublish) throw new Error('control channel unavailable: Redis is not connected');
+    try {
+      return await run();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`control channel unavailable: Redis is not connected (${reason})`);
+    }
   }
 
   async close(): Promise<void> {
