@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
+import { errorMessage } from '@warden/observability';
 import { gatewayConfig } from './config/gateway.config';
 import { createGatewayApp } from './configure-app';
 import { exitGracefullyOnSignals } from './lifecycle/signals';
@@ -20,6 +21,6 @@ async function bootstrap(): Promise<void> {
 
 bootstrap().catch((error: unknown) => {
   // The logger may not exist yet (invalid configuration): write the reason plainly and fail.
-  process.stderr.write(`Warden failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`Warden failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

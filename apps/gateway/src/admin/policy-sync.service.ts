@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ControlChannel, type ControlMessage } from '@warden/events';
+import { errorMessage } from '@warden/observability';
 import { PolicyEngine, type ActiveChain } from '@warden/policy';
 
 /** A swap made here lost to a newer one from another replica, applied while this one was being ordered. */
@@ -78,7 +79,7 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     if (seq === undefined) {
       this.unsequenced = true;
       this.logger.warn(
-        `policy swap made on this replica only, sent to the others when the channel is back: ${messageOf(unavailable)}`,
+        `policy swap made on this replica only, sent to the others when the channel is back: ${errorMessage(unavailable)}`,
       );
       return { active, replicated: false };
     }
@@ -101,13 +102,13 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     try {
       await this.control.keep(message);
     } catch (error) {
-      this.logger.warn(`policy swap not kept for replicas that start later: ${messageOf(error)}`);
+      this.logger.warn(`policy swap not kept for replicas that start later: ${errorMessage(error)}`);
     }
     try {
       await this.control.broadcast(message);
       return true;
     } catch (error) {
-      this.logger.warn(`policy swap not sent to the other replicas: ${messageOf(error)}`);
+      this.logger.warn(`policy swap not sent to the other replicas: ${errorMessage(error)}`);
       return false;
     }
   }
@@ -125,7 +126,7 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     try {
       kept = await this.control.kept();
     } catch (error) {
-      this.logger.warn(`the newest policy swap could not be read: ${messageOf(error)}`);
+      this.logger.warn(`the newest policy swap could not be read: ${errorMessage(error)}`);
       return;
     }
     if (kept?.seq === undefined || kept.seq <= this.current.seq) return;
@@ -144,7 +145,7 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     try {
       seq = await this.control.nextSequence(this.current.seq);
     } catch (error) {
-      this.logger.warn(`the policy chain set here could not be sent yet: ${messageOf(error)}`);
+      this.logger.warn(`the policy chain set here could not be sent yet: ${errorMessage(error)}`);
       return;
     }
     // A newer swap arrived meanwhile (it cleared the flag), or this one is already out.
@@ -173,7 +174,7 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
       );
     } catch (error) {
       // The origin validated it; a failure here means this replica differs (plugins, environment): say so loudly.
-      this.logger.error(`policy swap from ${message.origin} rejected here: ${messageOf(error)}`);
+      this.logger.error(`policy swap from ${message.origin} rejected here: ${errorMessage(error)}`);
     }
   }
 }
@@ -187,7 +188,3 @@ function digestOf(config: unknown): string {
 }
 
 const DIGEST_HEX_CHARS = 16;
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

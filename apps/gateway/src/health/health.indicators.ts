@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type ConfigType } from '@nestjs/config';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { ConversationStore, EventBus, eventsConfig, TrackedEventPublisher } from '@warden/events';
-import { redactSecrets } from '@warden/observability';
+import { errorMessage, redactSecrets } from '@warden/observability';
 import { UpstreamHealth } from '@warden/upstream';
 import { lifecycleConfig } from '../lifecycle/lifecycle.config';
 import { ServingState } from '../lifecycle/serving-state';
@@ -115,5 +115,5 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 /** A driver error for the health answer: key- and bearer-shaped strings removed (health is unauthenticated). */
 function messageOf(error: unknown): string {
-  return redactSecrets(error instanceof Error ? error.message : String(error));
+  return redactSecrets(errorMessage(error));
 }

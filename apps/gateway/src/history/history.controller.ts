@@ -31,6 +31,7 @@ import {
 } from './history-query.schemas';
 import { EXPORT_FORMATS, exportSession } from './session-export';
 import { extractTurns, type SessionTurn } from './session-turns';
+import { errorMessage } from '@warden/observability';
 
 /** Codes of the store's errors (InvalidQueryError, StoreUnavailableError of @warden/events). */
 const STORE_ERROR_CODES = {
@@ -176,7 +177,7 @@ export class HistoryController {
       return await query(this.store);
     } catch (error) {
       const code = (error as { code?: unknown } | null)?.code;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       if (code === STORE_ERROR_CODES.invalidQuery) {
         throw new GatewayException(GatewayErrorCode.InvalidRequest, message, { cause: error });
       }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { EventPublisher, type WardenEvent } from '@warden/events';
+import { errorMessage } from '@warden/observability';
 import type { FeedEventKey } from './feed-filter';
 import { trimJson } from './feed-trim';
 import { LiveFeedOptions } from './live-feed.options';
@@ -126,7 +127,7 @@ export class LiveEventBuffer implements OnModuleInit, OnModuleDestroy {
       try {
         client.deliver(entry);
       } catch (error) {
-        this.logger.warn(`feed client failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(`feed client failed: ${errorMessage(error)}`);
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { Logger } from '@nestjs/common';
+import { errorMessage } from '@warden/observability';
 import { GracefulShutdown } from './graceful-shutdown.service';
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -24,7 +25,7 @@ export function exitGracefullyOnSignals(app: INestApplication, after: () => Prom
       .then(
         () => process.exit(0),
         (error: unknown) => {
-          logger.error(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+          logger.error(`shutdown failed: ${errorMessage(error)}`);
           process.exit(1);
         },
       );

@@ -56,7 +56,7 @@ export class LlmIngressService {
       model: request.model as string,
       stream: request.stream === true,
       credential: identity.credential,
-      ...(identity.unverified === true ? { credentialUnverified: true } : {}),
+      credentialUnverified: identity.unverified,
       keyId: identity.keyId,
       sessionId: sessionIdOf(req),
     };

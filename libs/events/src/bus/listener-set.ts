@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { errorMessage } from '@warden/observability';
 
 /**
  * A set of listeners called asynchronously (in a microtask, never inside the caller's step). One listener's
@@ -32,9 +33,7 @@ export class ListenerSet<T> {
           try {
             listener(item);
           } catch (error) {
-            this.logger.warn(
-              `${this.what} listener failed: ${error instanceof Error ? error.message : String(error)}`,
-            );
+            this.logger.warn(`${this.what} listener failed: ${errorMessage(error)}`);
           }
         }
       }

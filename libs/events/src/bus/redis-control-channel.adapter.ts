@@ -1,5 +1,5 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { z } from 'zod';
+import { errorMessage } from '@warden/observability';
 import { INSTANCE_ID } from '../instance-id';
 import {
   ControlChannel,
@@ -84,15 +84,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
   }
 
   async broadcast(message: ControlMessage): Promise<void> {
-    if (!this.pubSub.canPublish) {
-      throw new Error('control channel unavailable: Redis is not connected');
-    }
-    try {
-      await this.pubSub.publish(JSON.stringify(message));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`control channel unavailable: Redis is not connected (${reason})`);
-    }
+    await this.command(() => this.pubSub.publish(JSON.stringify(message)));
   }
 
   async nextSequence(after = 0): Promise<number> {
@@ -119,7 +111,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
       this.logger.warn(`ignoring a malformed swap kept at ${this.keptKey}`);
       return undefined;
     }
-    return withoutUndefined(result.data);
+    return result.data;
   }
 
   onMessage(listener: ControlListener): () => void {
@@ -139,9 +131,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
     try {
       listener();
     } catch (error) {
-      this.logger.error(
-        `a connect listener failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger.error(`a connect listener failed: ${errorMessage(error)}`);
     }
   }
 
@@ -156,7 +146,7 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
     try {
       return await run();
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       throw new Error(`control channel unavailable: Redis is not connected (${reason})`);
     }
   }
@@ -176,19 +166,6 @@ export class RedisControlChannel extends ControlChannel implements OnApplication
       return;
     }
     if (result.data.origin === this.instanceId) return;
-    this.listeners.deliver([withoutUndefined(result.data)]);
+    this.listeners.deliver([result.data]);
   }
-}
-
-/** A parsed message without the optional fields it lacks (as a sender builds it). */
-function withoutUndefined(message: z.infer<typeof controlMessageSchema>): ControlMessage {
-  const { type, config, version, origin, seq, base } = message;
-  return {
-    type,
-    config,
-    version,
-    origin,
-    ...(seq === undefined ? {} : { seq }),
-    ...(base === undefined ? {} : { base }),
-  };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { errorMessage } from '@warden/observability';
 import { closeRedis, openRedis, type RedisConnectionOptions } from './redis-connection';
 
 /**
@@ -32,9 +33,7 @@ export class RedisSubscription {
           if (this.confirmed) onSubscribed();
         },
         (error: unknown) => {
-          logger.warn(
-            `${name}: SUBSCRIBE failed (${error instanceof Error ? error.message : String(error)}); reconnecting`,
-          );
+          logger.warn(`${name}: SUBSCRIBE failed (${errorMessage(error)}); reconnecting`);
           // A fresh connection cycle subscribes again.
           if (this.client.status === 'ready') this.client.disconnect(true);
         },

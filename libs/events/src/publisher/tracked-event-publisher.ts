@@ -1,5 +1,5 @@
 import { Logger, type BeforeApplicationShutdown, type OnApplicationShutdown } from '@nestjs/common';
-import { redactSecrets } from '@warden/observability';
+import { errorMessage, redactSecrets } from '@warden/observability';
 import type { EventBus } from '../bus/event-bus.port';
 import { PackedEvent, type ConversationStore, type StoreItem } from '../conversation-store.port';
 import { EventPublisher, type EventListener } from '../event-publisher.port';
@@ -432,7 +432,7 @@ export class TrackedEventPublisher
 
   private onStoreFailure(batch: StoreItem[], error: unknown): void {
     this.storeFailures += 1;
-    this.lastStoreError = redactSecrets(error instanceof Error ? error.message : String(error));
+    this.lastStoreError = redactSecrets(errorMessage(error));
     const lost = this.queue.unshift(batch);
     this.prepared += batch.length - lost;
     this.preparedBytes += sizeOfAll(batch.slice(lost));

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { errorMessage } from '@warden/observability';
 import { ConversationStore } from '../conversation-store.port';
 import { eventsConfig, type EventsConfig } from '../events.config';
 
@@ -63,7 +64,7 @@ export class RetentionService implements OnApplicationBootstrap, OnApplicationSh
         this.logger.debug(`nothing to purge before ${before.toISOString()}`);
       }
     } catch (error) {
-      this.logger.warn(`history purge failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`history purge failed: ${errorMessage(error)}`);
       if (this.interval !== undefined && this.retry === undefined) {
         this.retry = setTimeout(() => {
           this.retry = undefined;

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { errorMessage } from '@warden/observability';
 import { StoreUnavailableError } from './store-unavailable.error';
 
 /** Timings of the background connection (defaults in DEFAULT_STORE_TIMINGS; tests shorten them). */
@@ -119,7 +120,7 @@ export class StoreConnection {
   }
 
   private async onFailure(error: unknown): Promise<void> {
-    this.lastError = error instanceof Error ? error.message : String(error);
+    this.lastError = errorMessage(error);
     // A failure after the pool opened (schema or migration): close it so the next attempt starts clean.
     if (this.source.isInitialized) await this.source.destroy().catch(() => undefined);
     if (this.closed) return;

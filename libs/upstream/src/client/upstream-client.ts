@@ -52,7 +52,7 @@ interface Target {
   /** The base URL's path without a trailing slash (`/v1`, or empty). */
   readonly prefix: string;
   /**
-   * The base URL's query string with its `?` (Azure OpenAI's `?api-version=...`), or empty: sent with every
+   * The base URL's query string with its `?` (`?api-version=...`), or empty: sent with every
    * request, before the client's own parameters.
    */
   readonly query: string;
