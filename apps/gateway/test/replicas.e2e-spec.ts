@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,6 +36,33 @@ async function ready(url: string): Promise<void> {
   );
 }
 
+/** A TCP proxy to 127.0.0.1:`target` that connects each client through only after `delayMs` (what it sent waits). */
+async function delayedProxy(target: number, delayMs: number): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.on('error', () => undefined);
+    const timer = setTimeout(() => {
+      const upstream = connect(target, '127.0.0.1');
+      sockets.add(upstream);
+      upstream.on('error', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.pipe(upstream).pipe(client);
+    }, delayMs);
+    client.on('close', () => clearTimeout(timer));
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    close: () => {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
 /**
  * Two gateway processes sharing one PostgreSQL schema and one Redis, like replicas behind a load balancer.
  */
@@ -47,14 +75,14 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
   let redisPort = 0;
 
   /** Starts one more replica on the shared PostgreSQL schema and Redis; returns its URL once it is live. */
-  async function startReplica(): Promise<string> {
+  async function startReplica(redisAt = redisPort): Promise<string> {
     const port = await freePort();
     gateways.push(
       startCompiled(
         {
           DATABASE_URL: PG_URL,
           DB_SCHEMA: schema,
-          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          REDIS_URL: `redis://127.0.0.1:${redisAt}`,
           UPSTREAM_OPENAI_BASE_URL: `${mock.url}/v1`,
           UPSTREAM_ANTHROPIC_BASE_URL: mock.url,
           POLICY_CONFIG: join(ROOT, 'config', 'policy.yaml'),
@@ -183,12 +211,16 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
       body: JSON.stringify(chain),
     });
     expect(swap.status).toBe(200);
-    const late = await startReplica();
-    const config = await waitFor(async () => {
+    // Its Redis connections come up only after the rest of its startup (a slow network): it must not serve
+    // before it has read the kept swap, so the first thing it answers already runs the swapped chain.
+    const slowRedis = await delayedProxy(redisPort, 2_000);
+    try {
+      const late = await startReplica(slowRedis.port);
       const active = (await (await fetch(`${late}/api/policy`)).json()) as { config: unknown };
-      return JSON.stringify(active.config) === JSON.stringify(chain) ? active.config : undefined;
-    });
-    expect(config).toEqual(chain);
+      expect(active.config).toEqual(chain);
+    } finally {
+      slowRedis.close();
+    }
   }, 60_000);
 });
 

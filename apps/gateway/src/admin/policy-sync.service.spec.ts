@@ -168,6 +168,37 @@ describe('PolicySyncService', () => {
     expect(late.engine.describe().config).toEqual(chain('three'));
   });
 
+  it('holds startup until the first connection has brought the newest swap', async () => {
+    const next = counter();
+    const store = {};
+    const a = replica('a', next, store);
+    await a.sync.swap(chain('swapped before start'), 'test');
+    const late = replica('late', next, store);
+    let started = false;
+    const bootstrap = late.sync.onApplicationBootstrap(60_000).then(() => {
+      started = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(started).toBe(false);
+    await late.channel.connect();
+    await bootstrap;
+    expect(late.engine.describe().config).toEqual(chain('swapped before start'));
+  });
+
+  it('starts on its policy file after a bounded wait when the channel does not connect', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const r = replica('alone', counter());
+      const began = Date.now();
+      await r.sync.onApplicationBootstrap(50);
+      expect(Date.now() - began).toBeGreaterThanOrEqual(45);
+      expect(r.engine.describe().config).toEqual(chain('startup'));
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('did not connect within 50 ms'));
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('keeps its own policy file when the newest swap was made over another one', async () => {
     const next = counter();
     const store = {};

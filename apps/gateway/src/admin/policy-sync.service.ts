@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { ControlChannel, type ControlMessage } from '@warden/events';
 import { errorMessage } from '@warden/observability';
 import { PolicyEngine, type ActiveChain } from '@warden/policy';
@@ -25,10 +32,11 @@ export class SupersededSwapError extends Error {
  *
  * The newest swap is also kept on the channel: a replica takes it when it connects (started later, or back from a
  * Redis outage during which it missed messages), provided it started with the same policy file as the swap's origin
- * (a changed file wins over an older runtime swap).
+ * (a changed file wins over an older runtime swap). Startup waits for that first read (at most
+ * {@link STARTUP_SYNC_WAIT_MS}), so that a replica started after a swap never serves a call with its file's chain.
  */
 @Injectable()
-export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
+export class PolicySyncService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('PolicySync');
   private readonly unsubscribe: Array<() => void> = [];
   /** The sequence number of the chain in force here (0: the chain it started with), and who made it. */
@@ -41,19 +49,44 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
    * the kept swap.
    */
   private unsequenced = false;
+  /** Settles when the first catch-up (on the channel's first connection) is done, whatever it found. */
+  private readonly firstCatchUp: Promise<void>;
+  private caughtUp: () => void = () => undefined;
 
   constructor(
     @Inject(PolicyEngine) private readonly engine: PolicyEngine,
     @Inject(ControlChannel) private readonly control: ControlChannel,
   ) {
     this.base = digestOf(engine.describe().config);
+    this.firstCatchUp = new Promise((resolve) => {
+      this.caughtUp = resolve;
+    });
   }
 
   onModuleInit(): void {
     this.unsubscribe.push(
       this.control.onMessage((message) => this.apply(message)),
-      this.control.onConnect(() => void this.catchUp()),
+      this.control.onConnect(() => void this.catchUp().finally(this.caughtUp)),
     );
+  }
+
+  /**
+   * Holds startup (the server listens after every module has bootstrapped) until the channel has connected and the
+   * newest kept swap was read and, when newer and over the same policy file, applied; at most `waitMs`: with Redis
+   * down the replica serves its file's chain and takes the kept swap when the channel connects.
+   */
+  async onApplicationBootstrap(waitMs: number = STARTUP_SYNC_WAIT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<true>((resolve) => {
+      timer = setTimeout(resolve, waitMs, true);
+    });
+    const late = await Promise.race([this.firstCatchUp, timedOut]);
+    clearTimeout(timer);
+    if (late === true)
+      this.logger.warn(
+        `the control channel did not connect within ${waitMs} ms: serving the policy file's chain until it does ` +
+          '(then a newer swap made on another replica is applied)',
+      );
   }
 
   onApplicationShutdown(): void {
@@ -178,6 +211,12 @@ export class PolicySyncService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 }
+
+/**
+ * How long startup waits for the control channel's first connection and the read of the kept swap (Redis answers in
+ * milliseconds when it is up; the store's first connection attempt is given as long).
+ */
+export const STARTUP_SYNC_WAIT_MS = 3_000;
 
 /** A short digest of a policy configuration as JSON (the same file gives the same digest). */
 function digestOf(config: unknown): string {
