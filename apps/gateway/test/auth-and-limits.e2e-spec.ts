@@ -225,6 +225,54 @@ describe('AUTH_MODE passthrough and both', () => {
     }
   });
 
+  it("sends a routes-file provider's key in the header it names (Azure OpenAI's api-key), never a client's", async () => {
+    const azureKey = 'azure-resource-key-0123456789';
+    const mock = await startMockLlm({ apiKey: azureKey });
+    const dir = mkdtempSync(join(tmpdir(), 'warden-routes-'));
+    const routes = join(dir, 'routes.yaml');
+    writeFileSync(
+      routes,
+      [
+        'providers:',
+        '  azure:',
+        `    openaiBaseUrl: ${mock.url}/v1?api-version=2024-10-21`,
+        '    apiKey: ${AZURE_OPENAI_API_KEY}',
+        '    credentialHeader: api-key',
+        'routes:',
+        '  - { match: "azure-*", provider: azure }',
+      ].join('\n'),
+    );
+    const gw = await startTestGateway(
+      { PROXY_API_KEYS: PROXY_KEY, ROUTES_CONFIG: routes, AZURE_OPENAI_API_KEY: azureKey },
+      mock,
+    );
+    try {
+      const body = JSON.stringify({ model: 'azure-gpt-4o', messages: [{ role: 'user', content: 'x' }] });
+      // The client's key as an OpenAI SDK sends it, then as an Azure OpenAI client does (api-key).
+      const clients: Array<Record<string, string>> = [
+        { authorization: `Bearer ${PROXY_KEY}` },
+        { 'api-key': PROXY_KEY },
+      ];
+      for (const headers of clients) {
+        const res = await post(gw.url, '/v1/chat/completions', body, headers);
+        expect(res.status).toBe(200);
+        const upstream = lastUpstreamRequest(gw);
+        expect(upstream.query).toBe('?api-version=2024-10-21');
+        expect(upstream.headers['api-key']).toBe(azureKey);
+        expect(upstream.headers).not.toHaveProperty('authorization');
+        expect(upstream.headers).not.toHaveProperty('x-api-key');
+      }
+      // A wrong api-key is a client key like any other: refused here, never sent on.
+      const before = mock.stats.requests;
+      expect((await post(gw.url, '/v1/chat/completions', body, { 'api-key': OTHER_KEY })).status).toBe(401);
+      expect(mock.stats.requests).toBe(before);
+    } finally {
+      await gw.close();
+      await mock.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start in production without client keys, naming the variable', async () => {
     await expect(createGatewayApp({ NODE_ENV: 'production', LOG_LEVEL: 'fatal' })).rejects.toThrow(
       InvalidConfigException,

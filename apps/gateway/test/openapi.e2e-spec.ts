@@ -244,7 +244,9 @@ describe('OpenAPI document and Swagger UI', () => {
     const schemesOf = (route: Route): string[] =>
       (documented.get(route)?.security ?? []).flatMap((requirement) => Object.keys(requirement)).sort();
     for (const route of ['POST /v1/chat/completions', 'POST /v1/messages', 'GET /v1/models'] as const) {
-      expect(schemesOf(route)).toEqual(expect.arrayContaining(['clientApiKey', 'clientBearer']));
+      expect(schemesOf(route)).toEqual(
+        expect.arrayContaining(['clientApiKey', 'clientAzureKey', 'clientBearer']),
+      );
     }
     for (const route of [
       'GET /api/policy',

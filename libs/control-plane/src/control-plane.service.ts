@@ -413,6 +413,7 @@ export class ControlPlaneService {
       upstreamFormat: ctx.upstreamFormat,
       credential: ctx.credential,
       anthropicVersion: this.upstreamCfg.anthropicVersion,
+      credentialHeader: ctx.route.provider.credentialHeader,
     });
     try {
       return await this.upstream.send({

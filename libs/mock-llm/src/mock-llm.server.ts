@@ -399,7 +399,7 @@ class MockLlmServer implements MockLlmHandle, MockExchangeHost {
   private authorized(req: IncomingMessage): boolean {
     const key = this.options.apiKey;
     if (key === undefined || key === '') return true;
-    if (req.headers['x-api-key'] === key) return true;
+    if (req.headers['x-api-key'] === key || req.headers['api-key'] === key) return true;
     const auth = req.headers.authorization;
     return auth !== undefined && auth.startsWith(BEARER_PREFIX) && auth.slice(BEARER_PREFIX.length) === key;
   }

@@ -20,7 +20,10 @@ export interface MockLlmOptions {
   port?: number;
   /** Interface to bind; default `127.0.0.1`. */
   host?: string;
-  /** When set, every route but `/health` requires it as `x-api-key` or `Authorization: Bearer`, else 401. */
+  /**
+   * When set, every route but `/health` requires it as `x-api-key`, `api-key` (Azure OpenAI's header) or
+   * `Authorization: Bearer`, else 401.
+   */
   apiKey?: string;
   /** Size of the `requests` ring buffer; default 200. */
   maxRecords?: number;

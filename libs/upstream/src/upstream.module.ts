@@ -36,6 +36,7 @@ import { ENV, type Env } from '@warden/config';
             baseUrls: { openai: p.openaiBaseUrl, anthropic: p.anthropicBaseUrl },
             apiKey: p.apiKey,
             ...(p.acceptsAnyCredential === undefined ? {} : { acceptsAnyCredential: p.acceptsAnyCredential }),
+            ...(p.credentialHeader === undefined ? {} : { credentialHeader: p.credentialHeader }),
           });
         }
         return router;

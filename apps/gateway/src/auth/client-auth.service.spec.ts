@@ -100,6 +100,7 @@ describe('ClientAuthService', () => {
       ['lower-case bearer', { authorization: `bearer ${KEY_A}` }],
       ['upper-case BEARER, extra spaces', { authorization: `BEARER   ${KEY_A}  ` }],
       ['x-api-key', { 'x-api-key': KEY_A }],
+      ["api-key (Azure OpenAI clients')", { 'api-key': KEY_A }],
       ['x-api-key beside another bearer', { authorization: 'Bearer sdk-default', 'x-api-key': KEY_A }],
       ['a bearer beside another x-api-key', { authorization: `Bearer ${KEY_A}`, 'x-api-key': 'other' }],
     ])('accepts a configured key as %s, and sends the gateway credential upstream', (_name, headers) => {
@@ -166,6 +167,15 @@ describe('ClientAuthService', () => {
         }),
       );
       expect(identity.credential).toEqual({ scheme: 'bearer', value: 'from-auth' });
+    });
+
+    it('passes an Azure OpenAI key (api-key) through as a key, after Authorization and x-api-key', () => {
+      const azure = auth.authenticate(request({ [PROXY_KEY_HEADER]: KEY_A, 'api-key': 'azure-key' }));
+      expect(azure.credential).toEqual({ scheme: 'x-api-key', value: 'azure-key' });
+      const both = auth.authenticate(
+        request({ [PROXY_KEY_HEADER]: KEY_A, 'x-api-key': 'from-x-api-key', 'api-key': 'azure-key' }),
+      );
+      expect(both.credential).toEqual({ scheme: 'x-api-key', value: 'from-x-api-key' });
     });
 
     it.each<[string, IncomingHttpHeaders]>([

@@ -29,7 +29,10 @@ export function isLoopback(req: IncomingMessage): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-/** The credentials a request carries: its `Authorization: Bearer`, then its `x-api-key` (either, both or none). */
+/**
+ * The credentials a request carries: its `Authorization: Bearer`, then its `x-api-key`, then its `api-key` (what
+ * Azure OpenAI clients send a key in), in that order; any, all or none.
+ */
 function presentedCredentials(req: IncomingMessage): Credential[] {
   const found: Credential[] = [];
   const authorization = req.headers.authorization;
@@ -39,6 +42,9 @@ function presentedCredentials(req: IncomingMessage): Credential[] {
   }
   const apiKey = req.headers['x-api-key'];
   if (typeof apiKey === 'string' && apiKey.length > 0) found.push({ scheme: 'x-api-key', value: apiKey });
+  const azureKey = req.headers['api-key'];
+  if (typeof azureKey === 'string' && azureKey.length > 0)
+    found.push({ scheme: 'x-api-key', value: azureKey });
   return found;
 }
 

@@ -23,7 +23,7 @@ export const gatewayConfig = defineEnvConfig(
     PROXY_API_KEYS: env
       .list()
       .describe(
-        'Comma-separated client keys (Authorization: Bearer or x-api-key). Unset: loopback clients only.',
+        'Comma-separated client keys (Authorization: Bearer, x-api-key, or api-key as Azure OpenAI clients send it). Unset: loopback clients only.',
       ),
     AUTH_MODE: z
       .enum(['proxy-key', 'passthrough', 'both'])

@@ -70,12 +70,13 @@ export function ApiAdmin(tag: string): ClassDecorator {
 /** Errors of routes shared by both APIs: the Anthropic shape when the request sends `anthropic-version`. */
 export const CLIENT_ERROR: SchemaObject = { anyOf: [ref('OpenAIError'), ref('AnthropicError')] };
 
-/** A controller of the client-facing API: a client key (Bearer, `x-api-key`, or `x-warden-api-key`). */
+/** A controller of the client-facing API: a client key (Bearer, `x-api-key`, `api-key` or `x-warden-api-key`). */
 export function ApiClient(tag: string): ClassDecorator {
   return applyDecorators(
     ApiTags(tag),
     ApiSecurity(SECURITY.clientBearer),
     ApiSecurity(SECURITY.clientApiKey),
+    ApiSecurity(SECURITY.clientAzureKey),
     ApiSecurity(SECURITY.wardenApiKey),
     ApiErrorResponse(401, 'Missing or invalid client key.', CLIENT_ERROR),
   );

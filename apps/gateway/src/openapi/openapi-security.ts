@@ -7,6 +7,8 @@ export const SECURITY = {
   clientBearer: 'clientBearer',
   /** A client key as `x-api-key` (what the Anthropic SDK sends). */
   clientApiKey: 'clientApiKey',
+  /** A client key as `api-key` (what Azure OpenAI clients send). */
+  clientAzureKey: 'clientAzureKey',
   /** The proxy key in `x-warden-api-key` when the provider credential is passed through (`AUTH_MODE`). */
   wardenApiKey: 'wardenApiKey',
   /** `ADMIN_API_KEY` as `Authorization: Bearer`. */
@@ -34,13 +36,20 @@ export const SECURITY_SCHEMES: Readonly<Record<string, SecuritySchemeObject>> = 
     name: 'x-api-key',
     description: 'A client key from PROXY_API_KEYS (Anthropic SDK style); same rules as the Bearer form.',
   },
+  [SECURITY.clientAzureKey]: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'api-key',
+    description:
+      'A client key from PROXY_API_KEYS (Azure OpenAI client style); same rules as the Bearer form.',
+  },
   [SECURITY.wardenApiKey]: {
     type: 'apiKey',
     in: 'header',
     name: 'x-warden-api-key',
     description:
       'The proxy key when the provider credential is passed through (AUTH_MODE=passthrough): the provider key ' +
-      'goes in Authorization / x-api-key, the proxy key here.',
+      'goes in Authorization / x-api-key / api-key, the proxy key here.',
   },
   [SECURITY.adminBearer]: {
     type: 'http',
@@ -72,6 +81,7 @@ export const SECURITY_SCHEMES: Readonly<Record<string, SecuritySchemeObject>> = 
 export const CLIENT_SECURITY: SecurityRequirementObject[] = [
   { [SECURITY.clientBearer]: [] },
   { [SECURITY.clientApiKey]: [] },
+  { [SECURITY.clientAzureKey]: [] },
   { [SECURITY.wardenApiKey]: [] },
 ];
 

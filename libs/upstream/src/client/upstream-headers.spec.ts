@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WireFormat } from '@warden/llm';
+import { CREDENTIAL_HEADERS } from '../routing/provider';
 import { buildUpstreamHeaders, clientResponseHeaders, type Credential } from './upstream-headers';
 
 const VERSION = '2023-06-01';
@@ -46,6 +47,7 @@ const neverForwarded: IncomingHttpHeaders = {
   authorization: 'Bearer client-proxy-key',
   'proxy-authorization': 'Basic abc',
   'x-api-key': 'client-proxy-key',
+  'api-key': 'client-proxy-key',
   'x-warden-api-key': 'warden-key',
   'x-anthropic-api-key': 'k',
   'x-openai-api-key': 'k',
@@ -176,9 +178,37 @@ describe('buildUpstreamHeaders', () => {
     });
 
     it("sends no credential at all when there is none (the client's never leaks)", () => {
-      const out = build({ authorization: 'Bearer proxy', 'x-api-key': 'proxy' }, 'openai', 'anthropic');
+      const out = build(
+        { authorization: 'Bearer proxy', 'x-api-key': 'proxy', 'api-key': 'proxy' },
+        'openai',
+        'anthropic',
+      );
       expect(out).not.toHaveProperty(['authorization']);
       expect(out).not.toHaveProperty(['x-api-key']);
+      expect(out).not.toHaveProperty(['api-key']);
+    });
+
+    describe.each(CREDENTIAL_HEADERS)("in the provider's own header (%s)", (header) => {
+      it.each<[WireFormat, Credential['scheme']]>([
+        ['openai', 'bearer'],
+        ['openai', 'x-api-key'],
+        ['anthropic', 'bearer'],
+        ['anthropic', 'x-api-key'],
+      ])('to %s, whatever way it came (%s), and in no other', (format, scheme) => {
+        const out = buildUpstreamHeaders(
+          { authorization: 'Bearer proxy', 'x-api-key': 'proxy', 'api-key': 'proxy' },
+          {
+            clientFormat: format,
+            upstreamFormat: format,
+            credential: { scheme, value: 'provider-key' },
+            anthropicVersion: VERSION,
+            credentialHeader: header,
+          },
+        );
+        const others = CREDENTIAL_HEADERS.filter((h) => h !== header);
+        expect(out[header]).toBe(header === 'authorization' ? 'Bearer provider-key' : 'provider-key');
+        for (const other of others) expect(out).not.toHaveProperty([other]);
+      });
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { WireFormat } from '@warden/llm';
+import type { CredentialHeader } from '../routing/provider';
 
 /** A provider credential and the header style it arrived in (Bearer may be an OAuth token). */
 export interface Credential {
@@ -25,6 +26,7 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'authorization',
   'proxy-authorization',
   'x-api-key',
+  'api-key',
   'x-anthropic-api-key',
   'x-openai-api-key',
   'x-warden-api-key',
@@ -85,12 +87,14 @@ export interface UpstreamHeaderOptions {
   upstreamFormat: WireFormat;
   credential: Credential | undefined;
   anthropicVersion: string;
+  /** The provider's credential header (Provider.credentialHeader); unset: the API's own style. */
+  credentialHeader?: CredentialHeader | undefined;
 }
 
 /**
  * The headers sent upstream: the client's provider headers (`anthropic-beta`, `anthropic-version`, `x-stainless-*`,
  * `openai-*`, session ids...) verbatim for same-format calls, minus hop-by-hop and credential headers; the
- * upstream credential in the upstream's own style; W3C `traceparent`/`tracestate` of the active span when traced.
+ * upstream credential in the provider's header, else in the upstream API's own style; W3C `traceparent`/`tracestate` of the active span when traced.
  */
 export function buildUpstreamHeaders(
   client: IncomingHttpHeaders,
@@ -115,13 +119,16 @@ export function buildUpstreamHeaders(
   }
   const credential = options.credential;
   if (credential !== undefined) {
-    if (options.upstreamFormat === 'anthropic' && credential.scheme === 'x-api-key') {
-      out['x-api-key'] = credential.value;
-    } else {
-      out.authorization = `Bearer ${credential.value}`;
-    }
+    const header = options.credentialHeader ?? defaultCredentialHeader(options.upstreamFormat, credential);
+    if (header === 'authorization') out.authorization = `Bearer ${credential.value}`;
+    else out[header] = credential.value;
   }
   return out;
+}
+
+/** The API's own style: Anthropic takes a key as `x-api-key` and an OAuth token as Bearer; OpenAI, Bearer. */
+function defaultCredentialHeader(format: WireFormat, credential: Credential): CredentialHeader {
+  return format === 'anthropic' && credential.scheme === 'x-api-key' ? 'x-api-key' : 'authorization';
 }
 
 /** The upstream response headers worth returning to the client (request ids, rate-limit info, retry-after...). */

@@ -1,5 +1,12 @@
 import type { WireFormat } from '@warden/llm';
 
+/**
+ * The request header a provider takes its credential in: `authorization` as a Bearer token, or the bare value in
+ * `x-api-key` (Anthropic's) or `api-key` (Azure OpenAI's key header).
+ */
+export const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key'] as const;
+export type CredentialHeader = (typeof CREDENTIAL_HEADERS)[number];
+
 /** An upstream that serves models: where it is, which APIs it speaks, and the gateway's credential for it. */
 export interface Provider {
   /** Stable name, also usable as an explicit model prefix (`openai/gpt-4o`). */
@@ -13,6 +20,12 @@ export interface Provider {
    * could not check (AUTH_MODE=both) is refused instead of served by it.
    */
   readonly acceptsAnyCredential?: boolean;
+  /**
+   * The header its credential goes in, whichever way the caller presented it (Azure OpenAI's deployment API takes
+   * keys as `api-key` only). Unset: as the API expects it, Bearer for OpenAI; for Anthropic, `x-api-key` for a key
+   * and Bearer for a token that came as one (an OAuth token).
+   */
+  readonly credentialHeader?: CredentialHeader;
 }
 
 /** The formats a provider speaks, in preference order. */

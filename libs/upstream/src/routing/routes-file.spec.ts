@@ -32,6 +32,9 @@ describe('parseRoutesYaml', () => {
       '    openaiBaseUrl: http://127.0.0.1:8001/v1/',
       '    apiKey: k',
       '    acceptsAnyCredential: true',
+      '  azure:',
+      '    openaiBaseUrl: https://res.openai.azure.com/openai/deployments/gpt-4o?api-version=2024-10-21',
+      '    credentialHeader: api-key',
       '  both.api:',
       '    openaiBaseUrl: https://both.example/v1',
       '    anthropicBaseUrl: https://both.example//',
@@ -47,6 +50,10 @@ describe('parseRoutesYaml', () => {
     expect(parseRoutesYaml(text, {})).toEqual({
       providers: {
         'local-vllm': { openaiBaseUrl: 'http://127.0.0.1:8001/v1', apiKey: 'k', acceptsAnyCredential: true },
+        azure: {
+          openaiBaseUrl: 'https://res.openai.azure.com/openai/deployments/gpt-4o?api-version=2024-10-21',
+          credentialHeader: 'api-key',
+        },
         'both.api': { openaiBaseUrl: 'https://both.example/v1', anthropicBaseUrl: 'https://both.example' },
       },
       routes: [
@@ -127,6 +134,10 @@ describe('parseRoutesYaml', () => {
         'providers.local: a provider needs openaiBaseUrl or anthropicBaseUrl',
       ],
       ['providers: { "bad name": { openaiBaseUrl: "http://h" } }', 'providers.bad name: '],
+      [
+        'providers: { azure: { openaiBaseUrl: "http://h", credentialHeader: x-goog-api-key } }',
+        'providers.azure.credentialHeader: ',
+      ],
       ['models: [{ id: "" }]', 'models.0.id: '],
       ['- a list', '(root): '],
     ])('rejects %s naming the path', (text, expected) => {

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Env } from '@warden/config';
 import { interpolateEnv, InvalidConfigException } from '@warden/config';
+import { CREDENTIAL_HEADERS } from './provider';
 
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
 
@@ -23,6 +24,8 @@ const providerSchema = z
     apiKey: z.string().optional(),
     /** The upstream checks no credential (a local model server without a key): see Provider.acceptsAnyCredential. */
     acceptsAnyCredential: z.boolean().optional(),
+    /** The header its key goes in (see Provider.credentialHeader): `api-key` for Azure OpenAI's deployment API. */
+    credentialHeader: z.enum(CREDENTIAL_HEADERS).optional(),
   })
   .strict()
   .refine((p) => p.openaiBaseUrl !== undefined || p.anthropicBaseUrl !== undefined, {
