@@ -164,6 +164,21 @@ describe('JudgeClient against the mock LLM', () => {
     }
   });
 
+  it.each(['openai', 'anthropic'] as const)(
+    'sends the key in the header apiKeyHeader names, and in no other (%s)',
+    async (format) => {
+      await client({ format, apiKeyHeader: 'api-key' }).complete('s', 'u', signal());
+      const azure = mock.requests.at(-1);
+      expect(azure?.headers['api-key']).toBe(SECRET);
+      expect(azure?.headers.authorization).toBeUndefined();
+      expect(azure?.headers['x-api-key']).toBeUndefined();
+      await client({ format, apiKeyHeader: 'authorization' }).complete('s', 'u', signal());
+      const bearer = mock.requests.at(-1);
+      expect(bearer?.headers.authorization).toBe(`Bearer ${SECRET}`);
+      expect(bearer?.headers['x-api-key']).toBeUndefined();
+    },
+  );
+
   it('sends no credentials without a key', async () => {
     await client({ apiKey: undefined }).complete('s', 'u', signal());
     const record = mock.requests[mock.requests.length - 1];

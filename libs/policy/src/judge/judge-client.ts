@@ -5,14 +5,20 @@ import { JudgeError } from './judge.error';
 /** The API a judge endpoint speaks. */
 export type JudgeFormat = 'openai' | 'anthropic';
 
+/** Headers a judge key can go in: `authorization` as a Bearer token, else the bare key (`api-key`: Azure OpenAI). */
+export const JUDGE_KEY_HEADERS = ['authorization', 'x-api-key', 'api-key'] as const;
+export type JudgeKeyHeader = (typeof JUDGE_KEY_HEADERS)[number];
+
 /** Where and how to reach a judge model. */
 export interface JudgeClientConfig {
   /** OpenAI: the base including `/v1` (`https://api.openai.com/v1`); Anthropic: the origin (`https://api.anthropic.com`). */
   readonly baseUrl: string;
   readonly format: JudgeFormat;
   readonly model: string;
-  /** Sent as `Authorization: Bearer` (OpenAI) or `x-api-key` (Anthropic); omitted when empty. */
+  /** Sent as `Authorization: Bearer` (OpenAI) or `x-api-key` (Anthropic), or in `apiKeyHeader`; omitted when empty. */
   readonly apiKey?: string | undefined;
+  /** The header the key goes in, when not the format's own. */
+  readonly apiKeyHeader?: JudgeKeyHeader | undefined;
   /** Whole-call deadline (connect, answer and body). */
   readonly timeoutMs: number;
   /** Reply token budget (default {@link DEFAULT_JUDGE_MAX_TOKENS}). */
@@ -82,11 +88,10 @@ export class JudgeClient {
     this.origin = url.origin;
     const key = config.apiKey ?? '';
     this.headers = { 'content-type': 'application/json', accept: 'application/json' };
-    if (config.format === 'anthropic') {
-      this.headers['anthropic-version'] = ANTHROPIC_VERSION;
-      if (key !== '') this.headers['x-api-key'] = key;
-    } else if (key !== '') {
-      this.headers.authorization = `Bearer ${key}`;
+    if (config.format === 'anthropic') this.headers['anthropic-version'] = ANTHROPIC_VERSION;
+    if (key !== '') {
+      const header = config.apiKeyHeader ?? (config.format === 'anthropic' ? 'x-api-key' : 'authorization');
+      this.headers[header] = header === 'authorization' ? `Bearer ${key}` : key;
     }
   }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JudgeClientConfig } from './judge-client';
+import { JUDGE_KEY_HEADERS, type JudgeClientConfig, type JudgeKeyHeader } from './judge-client';
 import { JudgeError } from './judge.error';
 
 /** Default deadline of one judge call. */
@@ -34,7 +34,15 @@ export const judgeConnectionOptions = {
     .string()
     .optional()
     .describe(
-      'Judge API key (use ${ENV_VAR} interpolation); sent as Bearer (openai) or x-api-key (anthropic).',
+      'Judge API key (use ${ENV_VAR} interpolation); sent as Bearer (openai) or x-api-key (anthropic), ' +
+        'unless apiKeyHeader names another header.',
+    ),
+  apiKeyHeader: z
+    .enum(JUDGE_KEY_HEADERS)
+    .optional()
+    .describe(
+      'Header the judge API key goes in: authorization (Bearer), x-api-key, or api-key (Azure OpenAI). ' +
+        "Default: the format's own (authorization for openai, x-api-key for anthropic).",
     ),
   timeoutMs: z
     .number()
@@ -57,6 +65,7 @@ export interface JudgeConnection {
   readonly baseUrl: string;
   readonly format: 'openai' | 'anthropic';
   readonly apiKey?: string | undefined;
+  readonly apiKeyHeader?: JudgeKeyHeader | undefined;
   readonly timeoutMs: number;
 }
 
@@ -67,6 +76,7 @@ export function judgeClientConfig(options: JudgeConnection, maxTokens: number): 
     format: options.format,
     model: options.model,
     apiKey: options.apiKey,
+    apiKeyHeader: options.apiKeyHeader,
     timeoutMs: options.timeoutMs,
     maxTokens,
   };
