@@ -99,8 +99,8 @@ describe('tool-call-judge through the gateway (judge = the mock in judge mode)',
       }
       finish = chunk.choices[0]?.finish_reason ?? finish;
     }
-    expect(text).toContain('I will clean up.');
-    expect(text).toMatch(/blocked/i);
+    // One content string: the explanation starts a paragraph of its own after the model's text.
+    expect(text).toMatch(/^I will clean up\.\n\n⛔ Warden blocked the tool call "bash"/);
     expect([...args.values()].map((a) => JSON.parse(a) as unknown)).toEqual([HARMLESS.arguments]);
     expect(finish).toBe('tool_calls');
   });

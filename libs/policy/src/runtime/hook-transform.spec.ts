@@ -21,8 +21,8 @@ const NUM_RUNS = 200;
 
 type Hooks = Omit<Policy, 'name'>;
 
-function context(): CallPolicyContext {
-  return new CallPolicyContext(callInfo(), POLICY, () => undefined);
+function context(overrides: Parameters<typeof callInfo>[0] = {}): CallPolicyContext {
+  return new CallPolicyContext(callInfo(overrides), POLICY, () => undefined);
 }
 
 function hooks(policy: Hooks, maxBufferBytes = MAX_BUFFER, ctx: PolicyContext = context()): HookTransform {
@@ -403,6 +403,38 @@ describe('HookTransform', () => {
         text('end'),
         tool('t1'),
         tool('t3'),
+      ]);
+    });
+
+    it('sets a replacement apart from the text before it with a blank line for an OpenAI client only', async () => {
+      const verdicts: Hooks = {
+        onToolCallComplete: (_ctx, call) =>
+          call.id === 't1' ? { action: 'pass' } : { action: 'replace', text: `no ${call.id}` },
+      };
+      const run = async (
+        content: AnthropicContentBlock[],
+        clientFormat: 'openai' | 'anthropic',
+      ): Promise<AnthropicContentBlock[]> => {
+        const ctx = context({ clientFormat, upstreamFormat: clientFormat });
+        const out = await drive(hooks(verdicts, MAX_BUFFER, ctx), chunked(message(content, 'tool_use'), [3]));
+        return out.message.content;
+      };
+      expect(await run([text('Cleaning up.'), tool('t2'), tool('t3')], 'openai')).toEqual([
+        text('Cleaning up.'),
+        text('\n\nno t2'),
+        text('\n\nno t3'),
+      ]);
+      // Text held behind a passing call counts as text before the replacement.
+      expect(await run([tool('t1'), text('then'), tool('t2')], 'openai')).toEqual([
+        text('then'),
+        text('\n\nno t2'),
+        tool('t1'),
+      ]);
+      // Nothing before it: nothing to set apart from.
+      expect(await run([tool('t2'), tool('t1')], 'openai')).toEqual([text('no t2'), tool('t1')]);
+      expect(await run([text('Cleaning up.'), tool('t2')], 'anthropic')).toEqual([
+        text('Cleaning up.'),
+        text('no t2'),
       ]);
     });
 

@@ -33,6 +33,9 @@ interface OpenBlock {
   toolName: string;
 }
 
+/** What sets a replacement apart from the text before it for an OpenAI client (see replacementText). */
+const REPLACEMENT_SEPARATOR = '\n\n';
+
 function textBlockDelta(index: number, type: 'text' | 'thinking', value: string): AnthropicStreamEvent {
   return type === 'text'
     ? { type: 'content_block_delta', index, delta: { type: 'text_delta', text: value } }
@@ -61,6 +64,8 @@ export class HookTransform implements StreamTransform {
   private readonly held: Held[] = [];
   private holding = false;
   private heldBytes = 0;
+  /** A text block was output in this message (see {@link replacementText}). */
+  private textOut = false;
   private readonly holdTools: boolean;
   private readonly textHooks: boolean;
   private readonly thinkingHooks: boolean;
@@ -161,6 +166,7 @@ export class HookTransform implements StreamTransform {
       return [];
     }
     block.outIndex = this.nextIndex++;
+    if (start.content_block.type === 'text') this.textOut = true;
     return [{ ...start, index: block.outIndex }];
   }
 
@@ -297,7 +303,7 @@ export class HookTransform implements StreamTransform {
         out.push(
           ...this.release([
             { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
-            textBlockDelta(0, 'text', verdict.text),
+            textBlockDelta(0, 'text', this.replacementText(verdict.text)),
             { type: 'content_block_stop', index: 0 },
           ]),
         );
@@ -338,7 +344,18 @@ export class HookTransform implements StreamTransform {
   /** Gives held block events their output index. */
   private release(events: AnthropicStreamEvent[]): AnthropicStreamEvent[] {
     const index = this.nextIndex++;
+    if (events[0]?.type === 'content_block_start' && events[0].content_block.type === 'text')
+      this.textOut = true;
     return events.map((e) => ({ ...e, index }));
+  }
+
+  /**
+   * The text that stands for a replaced tool call. An OpenAI client gets a message's text blocks as one content
+   * string, run together (text blocks split by citations must join as they were); a replacement is not part of the
+   * text before it, so it is set apart by a blank line. An Anthropic client sees it as a block of its own.
+   */
+  private replacementText(text: string): string {
+    return this.ctx.clientFormat === 'openai' && this.textOut ? `${REPLACEMENT_SEPARATOR}${text}` : text;
   }
 
   private count(bytes: number): void {
