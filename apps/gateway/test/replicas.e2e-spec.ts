@@ -213,7 +213,7 @@ describe('two replicas sharing PostgreSQL and Redis', () => {
     expect(swap.status).toBe(200);
     // Its Redis connections come up only after the rest of its startup (a slow network): it must not serve
     // before it has read the kept swap, so the first thing it answers already runs the swapped chain.
-    const slowRedis = await delayedProxy(redisPort, 2_000);
+    const slowRedis = await delayedProxy(redisPort, 1_500);
     try {
       const late = await startReplica(slowRedis.port);
       const active = (await (await fetch(`${late}/api/policy`)).json()) as { config: unknown };

@@ -66,7 +66,12 @@ export class PolicySyncService implements OnModuleInit, OnApplicationBootstrap, 
   onModuleInit(): void {
     this.unsubscribe.push(
       this.control.onMessage((message) => this.apply(message)),
-      this.control.onConnect(() => void this.catchUp().finally(this.caughtUp)),
+      this.control.onConnect(
+        () =>
+          void this.catchUp()
+            .catch((error: unknown) => this.logger.error(`policy catch-up failed: ${errorMessage(error)}`))
+            .finally(this.caughtUp),
+      ),
     );
   }
 
