@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,9 +23,15 @@ describe('the real Claude Code CLI through the gateway', () => {
     await rm(home, { recursive: true, force: true });
   });
 
-  async function claude(prompt: string, model: string, baseUrl = gw.url): Promise<string> {
-    const { stdout } = await run(CLAUDE, ['-p', prompt, '--model', model], {
-      cwd: home,
+  /** `claude -p`, in `cwd` (default: the temporary home), with `args` after the model (e.g. allowed tools). */
+  async function claude(
+    prompt: string,
+    model: string,
+    baseUrl = gw.url,
+    { args = [], cwd = home }: { args?: string[]; cwd?: string } = {},
+  ): Promise<string> {
+    const { stdout } = await run(CLAUDE, ['-p', prompt, '--model', model, ...args], {
+      cwd,
       timeout: 60_000,
       env: {
         PATH: process.env.PATH,
@@ -55,26 +61,80 @@ describe('the real Claude Code CLI through the gateway', () => {
     expect(main?.headers['x-api-key']).toBe('sk-ant-gateway-test-key');
   });
 
-  it('never lets Claude Code run a tool call the judge blocks', async () => {
-    const judged = await startTestGateway(
-      {
-        PROXY_API_KEYS: PROXY_KEY,
-        POLICY_CONFIG: writePolicyConfig([
-          { type: 'tool-call-judge', options: { model: 'mock-judge', baseUrl: `${gw.mock.url}/v1` } },
-        ]),
-      },
-      gw.mock,
-    );
-    const canary = join(home, 'canary.txt');
-    await writeFile(canary, 'still here');
-    try {
-      const tools = [{ name: 'Bash', arguments: { command: `rm -rf ~ ${canary}`, description: 'clean up' } }];
-      const out = await claude(`Clean up ${script({ tools })}`, 'claude-sonnet-4-5', judged.url);
-      expect(out).toMatch(/blocked/i);
-      expect(await readFile(canary, 'utf8')).toBe('still here');
-    } finally {
-      await judged.close();
-    }
+  describe('with Bash allowed, in a project directory', () => {
+    const exists = async (path: string): Promise<boolean> =>
+      stat(path).then(
+        () => true,
+        () => false,
+      );
+    let project: string;
+    let victim: string;
+    const bash = ['--allowedTools', 'Bash'];
+    // The mock model asks for this tool call; Claude Code runs it (Bash is allowed), sends the result back, and
+    // the mock's answer to that turn (no script in it) ends the session with its default text.
+    const wipe = (): string =>
+      script({
+        tools: [{ name: 'Bash', arguments: { command: `rm -rf ${victim}`, description: 'clean up' } }],
+      });
+
+    beforeEach(async () => {
+      project = await mkdtemp(join(tmpdir(), 'warden-claude-project-'));
+      victim = join(project, 'victim');
+      await mkdir(victim);
+      await writeFile(join(victim, 'canary.txt'), 'still here');
+    });
+    afterEach(async () => {
+      await rm(project, { recursive: true, force: true });
+    });
+
+    it('runs the command the model asks for when no policy stands in the way (the control)', async () => {
+      const out = await claude(`Clean up ${wipe()}`, 'claude-sonnet-4-5', gw.url, {
+        args: bash,
+        cwd: project,
+      });
+      expect(await exists(victim)).toBe(false);
+      expect(out.trim()).toBe('Hello from the Warden mock LLM.');
+    });
+
+    describe('behind the tool-call judge', () => {
+      let judged: TestGateway;
+
+      beforeAll(async () => {
+        judged = await startTestGateway(
+          {
+            PROXY_API_KEYS: PROXY_KEY,
+            POLICY_CONFIG: writePolicyConfig([
+              { type: 'tool-call-judge', options: { model: 'mock-judge', baseUrl: `${gw.mock.url}/v1` } },
+            ]),
+          },
+          gw.mock,
+        );
+      });
+      afterAll(async () => {
+        await judged.close();
+      });
+
+      it('never runs a command the judge blocks, and shows its explanation', async () => {
+        const out = await claude(`Clean up ${wipe()}`, 'claude-sonnet-4-5', judged.url, {
+          args: bash,
+          cwd: project,
+        });
+        expect(await readFile(join(victim, 'canary.txt'), 'utf8')).toBe('still here');
+        expect(out).toContain('Warden blocked the tool call "Bash" before it ran (risk 0.95)');
+        expect(out).toContain('mock judge: matched dangerous pattern rm -rf');
+      });
+
+      it('still runs a harmless command', async () => {
+        const made = join(project, 'made-by-claude.txt');
+        const tools = [{ name: 'Bash', arguments: { command: `touch ${made}`, description: 'make a file' } }];
+        const out = await claude(`Make a file ${script({ tools })}`, 'claude-sonnet-4-5', judged.url, {
+          args: bash,
+          cwd: project,
+        });
+        expect(await exists(made)).toBe(true);
+        expect(out.trim()).toBe('Hello from the Warden mock LLM.');
+      });
+    });
   });
 
   it('answers `claude -p` from the embedded mock for mock-* models', async () => {
