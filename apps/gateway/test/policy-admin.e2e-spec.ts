@@ -106,6 +106,74 @@ describe('policy admin API', () => {
   });
 });
 
+describe('policy swaps under load', () => {
+  let gw: TestGateway;
+  const admin = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
+  const fruit = (replace: string): unknown => ({
+    policies: [{ type: 'string-replace', options: { rules: [{ match: 'apple', replace }] } }],
+  });
+
+  beforeAll(async () => {
+    gw = await startTestGateway({
+      ADMIN_API_KEY: ADMIN_KEY,
+      POLICY_CONFIG: writePolicyConfig([{ type: 'noop' }]),
+    });
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  /** One streamed call: its status, whether the stream ended cleanly, and the words of its text. */
+  async function streamedCall(): Promise<{ status: number; clean: boolean; words: string[] }> {
+    const res = await fetch(`${gw.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-test',
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: 'user', content: script({ text: 'apple '.repeat(12).trim(), chunkDelayMs: 1 }) }],
+      }),
+    });
+    const frames = sseFrames(await res.text());
+    const text = frames
+      .filter((f) => f.event === 'content_block_delta')
+      .map((f) => (JSON.parse(f.data) as { delta: { text?: string } }).delta.text ?? '')
+      .join('');
+    const clean = frames.at(-1)?.event === 'message_stop' && !frames.some((f) => f.event === 'error');
+    return { status: res.status, clean, words: text.split(/\s+/).filter(Boolean) };
+  }
+
+  it('fails no call while the chain is swapped again and again, and each call keeps the chain it started with', async () => {
+    let swapping = true;
+    const results: Array<{ status: number; clean: boolean; words: string[] }> = [];
+    const clients = Array.from({ length: 8 }, async () => {
+      while (swapping) results.push(await streamedCall());
+    });
+    for (let i = 0; i < 30; i++) {
+      const swap = await fetch(`${gw.url}/api/policy`, {
+        method: 'PUT',
+        headers: admin,
+        body: JSON.stringify(fruit(i % 2 === 0 ? 'kiwi' : 'pear')),
+      });
+      expect(swap.status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    swapping = false;
+    await Promise.all(clients);
+    expect(results.length).toBeGreaterThan(50);
+    for (const result of results) {
+      expect(result).toMatchObject({ status: 200, clean: true });
+      expect(result.words).toHaveLength(12);
+      // One chain from start to end: every word replaced the same way (or none, before the first swap).
+      expect(new Set(result.words).size).toBe(1);
+    }
+    const seen = new Set(results.map((r) => r.words[0]));
+    expect([...seen].every((w) => w === 'apple' || w === 'kiwi' || w === 'pear')).toBe(true);
+    expect(seen.has('kiwi') && seen.has('pear')).toBe(true);
+  }, 60_000);
+});
+
 describe('policies while streaming', () => {
   let gw: TestGateway;
 
