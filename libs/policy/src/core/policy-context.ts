@@ -27,6 +27,11 @@ export type PolicyEventSink = (type: string, data: JsonObject) => void;
  * (call, policy); dropped with the call.
  */
 export interface PolicyContext extends CallInfo {
+  /**
+   * The request as it stands (client format): in the request phase, as the policies before this one left it (what
+   * `onRequest` receives); in the response phase, as it was forwarded upstream, after every request policy.
+   */
+  readonly request: JsonObject;
   /** The policy's per-call scratch state, created by `init` on first use. */
   state<T>(init: () => T): T;
   /** Publishes `policy.<policy name>.<action>` with `data`. */
@@ -52,6 +57,8 @@ export class CallPolicyContext implements PolicyContext {
     private readonly call: CallInfo,
     private readonly policyName: string,
     private readonly sink: PolicyEventSink,
+    /** The request as it stands (see {@link PolicyContext.request}); the original one when no policy rewrites it. */
+    private readonly currentRequest: () => JsonObject = () => call.originalRequest,
   ) {
     this.callId = call.callId;
     this.sessionId = call.sessionId;
@@ -62,6 +69,10 @@ export class CallPolicyContext implements PolicyContext {
     this.stream = call.stream;
     this.originalRequest = call.originalRequest;
     this.span = call.span;
+  }
+
+  get request(): JsonObject {
+    return this.currentRequest();
   }
 
   /** Read from the call when a policy asks: a call's signal may be created on first use. */

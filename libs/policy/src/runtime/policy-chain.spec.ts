@@ -136,6 +136,33 @@ describe('PolicyChain', () => {
       expect(request.body).toEqual(original);
     });
 
+    it('shows each policy the request as it stands: the rewrites before it, then what was forwarded', async () => {
+      const seen: Array<[string, string, unknown]> = [];
+      const watcher = (name: string): Policy => ({
+        name,
+        onRequest: (ctx) => {
+          seen.push([name, 'request', ctx.request.messages]);
+        },
+        onFinish: (ctx) => {
+          seen.push([name, 'finish', ctx.request.messages]);
+        },
+      });
+      const request = userRequest('hi');
+      const run = chainOf([watcher('first'), appending('a', ' A', []), watcher('second')]).begin(
+        callInfo({ originalRequest: request.body }),
+        () => undefined,
+      );
+      await run.onRequest(request);
+      await run.transformMessage(message([text('ok')]));
+      const rewritten = [{ role: 'user', content: 'hi A' }];
+      expect(seen).toEqual([
+        ['first', 'request', [{ role: 'user', content: 'hi' }]],
+        ['second', 'request', rewritten],
+        ['first', 'finish', rewritten],
+        ['second', 'finish', rewritten],
+      ]);
+    });
+
     it('forwards the very same body, not rewritten, when no hook changes it', async () => {
       const request = userRequest('hi');
       const formats: string[] = [];

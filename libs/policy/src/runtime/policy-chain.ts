@@ -54,6 +54,8 @@ export class ChainRun {
   private readonly contexts: CallPolicyContext[];
   /** Milliseconds spent in each policy on this call (recorded on the call's span when it ends). */
   private readonly spent = new Map<string, number>();
+  /** The request as the request policies have left it so far (PolicyContext.request). */
+  private request: JsonObject;
 
   constructor(
     readonly chain: PolicyChain,
@@ -61,7 +63,9 @@ export class ChainRun {
     sink: PolicyEventSink,
     private readonly options: ChainOptions,
   ) {
-    this.contexts = chain.policies.map((p) => new CallPolicyContext(call, p.name, sink));
+    this.request = call.originalRequest;
+    const current = (): JsonObject => this.request;
+    this.contexts = chain.policies.map((p) => new CallPolicyContext(call, p.name, sink, current));
   }
 
   /** Time spent in each policy so far on this call, in ms. */
@@ -77,6 +81,7 @@ export class ChainRun {
   /** Runs the request hooks in order; the first `respond` or `reject` ends the phase. */
   async onRequest(request: PolicyRequest): Promise<RequestOutcome> {
     let body = request.body;
+    this.request = body;
     for (const [i, policy] of this.chain.policies.entries()) {
       const hook = policy.onRequest;
       if (hook === undefined) continue;
@@ -97,7 +102,10 @@ export class ChainRun {
       if (span.isRecording()) span.setAttribute('warden.policy.action', verdict?.action ?? 'forward');
       endPolicySpan(span);
       if (verdict === undefined || verdict.action === 'forward') {
-        if (verdict?.request !== undefined) body = verdict.request;
+        if (verdict?.request !== undefined) {
+          body = verdict.request;
+          this.request = body;
+        }
         continue;
       }
       return { ...verdict, policy: policy.name };
