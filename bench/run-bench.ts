@@ -25,6 +25,11 @@ import { createServer, connect } from 'node:net';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import {
+  DEFAULT_TOOL_JUDGE_INSTRUCTIONS,
+  DEFAULT_TOOL_JUDGE_MAX_TOKENS,
+  toolCallPrompt,
+} from '@warden/policy';
 import { measureRedisBus, type RedisBusResult } from './redis-bus';
 import { gatewayStartArgs } from './start-command';
 
@@ -101,6 +106,37 @@ const STREAM_BODY = JSON.stringify({
 });
 
 /** One gateway configuration; `env` is added to the common environment (mock upstreams, keys, log level). */
+/** Calls of each judge-path measure (mock alone, judge alone, through the gateway), in {@link LATENCY_ROUNDS} rounds. */
+const JUDGE_REQUESTS = Number(process.env.BENCH_JUDGE_REQUESTS ?? 600);
+/** The tool call the judge-path requests ask the mock for: harmless, so the judge lets it through. */
+const JUDGED_TOOL = { name: 'Bash', arguments: { command: 'ls -la' } };
+/** A same-format Anthropic request whose answer is a sentence and {@link JUDGED_TOOL}, non-streaming or streaming. */
+function toolBody(stream: boolean): string {
+  return JSON.stringify({
+    model: 'claude-bench',
+    max_tokens: 200,
+    stream,
+    tools: [{ name: 'Bash', input_schema: { type: 'object' } }],
+    messages: [
+      {
+        role: 'user',
+        content: `<mock>${JSON.stringify({ text: 'Let me look.', tools: [JUDGED_TOOL] })}</mock>`,
+      },
+    ],
+  });
+}
+/** The judge's own request for {@link JUDGED_TOOL}, as the tool-call judge sends it (the mock answers as a judge). */
+const JUDGE_BODY = JSON.stringify({
+  model: 'mock-judge',
+  messages: [
+    { role: 'system', content: DEFAULT_TOOL_JUDGE_INSTRUCTIONS },
+    { role: 'user', content: toolCallPrompt(JUDGED_TOOL.name, JSON.stringify(JUDGED_TOOL.arguments)) },
+  ],
+  max_tokens: DEFAULT_TOOL_JUDGE_MAX_TOKENS,
+  temperature: 0,
+  stream: false,
+});
+
 interface Variant {
   name: string;
   description: string;
@@ -613,6 +649,120 @@ async function runVariant(
   }
 }
 
+/** What the tool-call judge adds to a call beyond the judge's own time, per request kind (issue 3). */
+interface JudgePathResult {
+  rows: Array<{
+    kind: 'non-streaming' | 'streaming';
+    /** The request on the mock alone, the judge's request on the mock alone, the request through the gateway. */
+    mock: Stats;
+    judge: Stats;
+    gateway: Stats;
+    /** Through the gateway minus the mock alone minus the judge alone. */
+    added: AddedStats;
+  }>;
+}
+
+/**
+ * The judge path: a gateway on its defaults with `tool-call-judge` pointed at the mock (answering as a judge), and a
+ * request whose answer holds one harmless tool call, so the call waits for one verdict and passes. Measured in
+ * {@link LATENCY_ROUNDS} alternating rounds at 1 connection: the request on the mock alone, the judge's own request
+ * on the mock alone, and the request through the gateway; what the gateway adds beyond the judge is the third minus
+ * the first two.
+ */
+async function measureJudgePath(mockOrigin: string): Promise<JudgePathResult> {
+  const sqlitePath = join(RESULTS, 'bench-history.db.tmp');
+  const policyPath = join(RESULTS, 'bench-judge-policy.yaml.tmp');
+  removeSqlite(sqlitePath);
+  writeFileSync(
+    policyPath,
+    [
+      'policies:',
+      '  - type: tool-call-judge',
+      '    options:',
+      '      model: mock-judge',
+      `      baseUrl: ${mockOrigin}/v1`,
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const gateway = start(gatewayStartArgs(ROOT), {
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    UPSTREAM_OPENAI_BASE_URL: `${mockOrigin}/v1`,
+    UPSTREAM_ANTHROPIC_BASE_URL: mockOrigin,
+    OPENAI_API_KEY: 'sk-bench',
+    ANTHROPIC_API_KEY: 'sk-ant-bench',
+    DATABASE_URL: `sqlite:${sqlitePath}`,
+    POLICY_CONFIG: policyPath,
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(`${origin}/health/live`, gateway);
+    // The measure is only meaningful if the judge lets the call through (one verdict, no replacement).
+    const check = await fetch(`${origin}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: toolBody(false),
+    });
+    const answer = await check.text();
+    if (!answer.includes('"tool_use"') || answer.includes('Warden blocked'))
+      throw new Error(`the judge did not let the harmless tool call through: ${answer.slice(0, 300)}`);
+    const rows: JudgePathResult['rows'] = [];
+    for (const stream of [false, true]) {
+      const body = toolBody(stream);
+      const mock: Samples = { total: [], first: [] };
+      const judge: Samples = { total: [], first: [] };
+      const via: Samples = { total: [], first: [] };
+      const perRound = Math.ceil(JUDGE_REQUESTS / LATENCY_ROUNDS);
+      for (let round = 0; round < LATENCY_ROUNDS; round++) {
+        await sequential(mockOrigin, '/v1/messages', body, perRound, mock);
+        await sequential(mockOrigin, '/v1/chat/completions', JUDGE_BODY, perRound, judge);
+        await sequential(origin, '/v1/messages', body, perRound, via);
+      }
+      const [m, j, g] = [stats(mock.total), stats(judge.total), stats(via.total)];
+      rows.push({
+        kind: stream ? 'streaming' : 'non-streaming',
+        mock: m,
+        judge: j,
+        gateway: g,
+        added: {
+          meanUs: g.meanUs - m.meanUs - j.meanUs,
+          p50Us: g.p50Us - m.p50Us - j.p50Us,
+          p99Us: g.p99Us - m.p99Us - j.p99Us,
+        },
+      });
+    }
+    return { rows };
+  } finally {
+    await stop(gateway);
+    removeSqlite(sqlitePath);
+    rmSync(policyPath, { force: true });
+  }
+}
+
+/** The judge path section of the report. */
+function judgePathMarkdown(judge: JudgePathResult | undefined): string {
+  if (judge === undefined) return '';
+  return [
+    '',
+    '## Judge path',
+    '',
+    'The gateway on its defaults with `tool-call-judge` pointed at the mock (answering as a judge); a same-format',
+    `Anthropic request whose answer is a sentence and one harmless tool call (\`${JUDGED_TOOL.arguments.command}\`), held until`,
+    'the verdict, then let through. 1 connection, 3 alternating rounds; times in microseconds. "Added" is the call',
+    "through the gateway minus the same request on the mock alone minus the judge's own request on the mock alone:",
+    "what the judge path costs beyond the judge's time (the tool call held, the verdict asked for and applied).",
+    '',
+    '| request | mock alone p50 | judge alone p50 | through the gateway p50 | added mean | added p50 | added p99 |',
+    '|---|---|---|---|---|---|---|',
+    ...judge.rows.map(
+      (r) =>
+        `| ${r.kind} | ${us(r.mock.p50Us)} | ${us(r.judge.p50Us)} | ${us(r.gateway.p50Us)} | ${signed(r.added.meanUs)} | ${signed(r.added.p50Us)} | ${signed(r.added.p99Us)} |`,
+    ),
+    '',
+  ].join('\n');
+}
+
 const us = (v: number): string => v.toFixed(0);
 const conns = (c: number): string => `${c} conn${c === 1 ? '' : 's'}`;
 const signed = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(0)}`;
@@ -768,6 +918,11 @@ async function main(): Promise<void> {
       process.stderr.write(`bench: ${variant.name}\n`);
       results.push(await runVariant(variant, mockOrigin, sink.endpoint));
     }
+    let judgePath: JudgePathResult | undefined;
+    if (only === undefined || only.includes('judge')) {
+      process.stderr.write('bench: judge path\n');
+      judgePath = await measureJudgePath(mockOrigin);
+    }
     let redisBus: RedisBusResult | undefined;
     if (redisUp) {
       process.stderr.write('bench: redis event bus\n');
@@ -792,14 +947,19 @@ async function main(): Promise<void> {
         largeRequestBytes: Buffer.byteLength(LARGE_BODY),
         largeCalls: LARGE_CALLS,
         largeConnections: LARGE_CONNECTIONS,
+        judgeRequests: JUDGE_REQUESTS,
       },
       variants: results,
       skipped,
       otlpExports: sink.exports(),
+      judgePath: judgePath ?? null,
       redisBus: redisBus ?? null,
     };
     writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-    const md = markdown(at, results, skipped, sink.exports()) + redisBusMarkdown(redisBus);
+    const md =
+      markdown(at, results, skipped, sink.exports()) +
+      judgePathMarkdown(judgePath) +
+      redisBusMarkdown(redisBus);
     writeFileSync(join(RESULTS, 'latest.md'), md);
     process.stdout.write(md);
   } finally {
