@@ -56,7 +56,7 @@ const config: Config = {
   // spawn processes and run real clients, so their default is generous; unit tests finish in milliseconds anyway.
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,examples}/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',

@@ -11,7 +11,9 @@ const options = z
     allow: z
       .array(z.string().min(1))
       .min(1)
-      .describe('Programs the agent may run: the first word of each command, by base name (ls, git, npm).'),
+      .describe(
+        'Programs the agent may run, by name (ls, grep). Never one that runs other programs (sh, env, xargs, node).',
+      ),
     tools: z
       .array(z.string().min(1))
       .default(['bash', 'Bash', 'shell'])
@@ -30,42 +32,56 @@ const options = z
 const MAX_QUOTED_CHARS = 300;
 
 /**
- * The programs a shell command runs: the first word of each command between `;`, `&&`, `||`, `|`, `&` and
- * newlines, after any `NAME=value` assignments, by base name (`/bin/rm` is `rm`). Undefined when the command holds
- * what this reading cannot follow: command substitution (`$(…)`, backticks), process substitution, a subshell or a
- * group. Quotes are not parsed, so a separator inside quotes starts a "command" too: the policy errs on refusing.
+ * Reads a shell command the strict way an allow-list needs: it runs only bare programs, with arguments, joined by
+ * `;`, `&&`, `||`, `|`, `&` or newlines. Anything a shell could make run something else is refused rather than
+ * followed: expansions other than a plain `$NAME` (`$(…)`, `${…}`, `$'…'`, `$((…))`), backticks, subshells, groups and
+ * function definitions (any parenthesis or brace), redirections other than `2>&1` (they write files), `NAME=value`
+ * before a program (`PATH=`, `LD_PRELOAD=`), a program given as a path (`./ls` can be anything), control characters
+ * (bash splits words on spaces and tabs only). Quotes are not parsed: a separator inside quotes starts a "command"
+ * too, so the policy errs on refusing.
+ * @returns the programs the command runs, or `{ refused: reason }`.
  */
-function programsOf(command) {
-  if (/\$\(|`|[<>]\(/.test(command)) return undefined;
+function readCommand(command) {
+  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+  if (/[\x00-\x08\x0b-\x1f\x7f]/.test(command)) return { refused: 'it holds control characters' };
+  if (/\$(?![A-Za-z_])/.test(command) || command.includes('`'))
+    return { refused: 'it expands or substitutes something other than a plain $VARIABLE' };
+  if (/[(){}]/.test(command)) return { refused: 'it opens a subshell, a group or a function' };
+  if (/[<>]/.test(command.replaceAll('2>&1', ''))) return { refused: 'it redirects input or output' };
   const programs = [];
+  // `&` after `>` or before `>` belongs to a redirection (2>&1), not a separator.
   for (const part of command.split(/&&|\|\||[;|\n]|(?<![<>])&(?!>)/)) {
-    const words = part.trim().split(/\s+/).filter(Boolean);
-    let i = 0;
-    while (i < words.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i])) i++;
-    const word = words[i];
-    if (word === undefined) continue;
-    if (/^[({]/.test(word)) return undefined;
-    programs.push(word.slice(word.lastIndexOf('/') + 1));
+    const words = part.split(/[ \t]+/).filter(Boolean);
+    const program = words[0];
+    if (program === undefined) continue;
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(program))
+      return { refused: 'it sets variables for a command (NAME=value)' };
+    if (program.includes('/')) return { refused: `\`${program}\` is a path, not a program on the list` };
+    programs.push(program);
   }
-  return programs;
+  return { programs };
 }
 
-/** The shell command a tool call asks for: a string, or an argv array (Codex) joined with spaces. */
+/** Shells whose `-c` script is the command itself (Codex sends `["bash", "-lc", "<script>"]`). */
+const SHELLS = new Set(['bash', 'sh', 'zsh']);
+
+/** The shell command a tool call asks for: a string, or an argv array (Codex), a shell's `-c` script unwrapped. */
 function commandOf(input) {
   const command = typeof input === 'object' && input !== null ? input.command : undefined;
   if (typeof command === 'string') return command;
-  if (Array.isArray(command) && command.every((word) => typeof word === 'string')) return command.join(' ');
-  return undefined;
+  if (!Array.isArray(command) || !command.every((word) => typeof word === 'string')) return undefined;
+  const [shell, flag, script] = command;
+  if (command.length === 3 && SHELLS.has(shell) && (flag === '-c' || flag === '-lc')) return script;
+  return command.join(' ');
 }
 
 /** Why `command` may not run, or undefined when every program in it is allowed. */
 function refusal(command, allowed) {
   if (command === undefined) return 'its command could not be read';
-  const programs = programsOf(command);
-  if (programs === undefined)
-    return 'it substitutes commands or opens a subshell, which this policy cannot check';
-  const refused = programs.find((program) => !allowed.has(program));
-  return refused === undefined ? undefined : `\`${refused}\` is not on the allow-list`;
+  const read = readCommand(command);
+  if (read.refused !== undefined) return read.refused;
+  const off = read.programs.find((program) => !allowed.has(program));
+  return off === undefined ? undefined : `\`${off}\` is not on the allow-list`;
 }
 
 function fill(template, values) {
@@ -109,4 +125,4 @@ const commandAllowlist = {
 };
 
 exports.policyTypes = [commandAllowlist];
-exports.programsOf = programsOf;
+exports.readCommand = readCommand;

@@ -53,7 +53,7 @@ describe('the command-allowlist example policy (docs/policies.md)', () => {
       expect(said).toMatchObject({ text: 'Checking.' });
       expect(refused?.type === 'text' ? refused.text : '').toBe(
         'Warden refused to run `rm -rf ~`: `rm` is not on the allow-list. The command was NOT executed. ' +
-          'Programs allowed here: ls, cat, grep, git, npm, node. Use one of them, or ask the user to run it.',
+          'Programs allowed here: ls, cat, head, grep, wc, pwd. Use one of them, or ask the user to run it.',
       );
       expect(allowed).toMatchObject({ type: 'tool_use', name: 'Bash', input: LIST.arguments });
       expect(message.stop_reason).toBe('tool_use');
@@ -69,7 +69,7 @@ describe('the command-allowlist example policy (docs/policies.md)', () => {
     });
     expect(message.content.map((b) => b.type)).toEqual(['text', 'text']);
     expect(message.content[1]?.type === 'text' ? message.content[1].text : '').toContain(
-      'it substitutes commands or opens a subshell',
+      'it expands or substitutes something other than a plain $VARIABLE',
     );
     expect(message.stop_reason).toBe('end_turn');
   });

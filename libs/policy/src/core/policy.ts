@@ -89,7 +89,7 @@ export interface Policy {
   onToolCallComplete?(ctx: PolicyContext, call: ToolCall): MaybePromise<ToolCallVerdict | void>;
   /** The message is finishing (before `message_delta` is forwarded). */
   onFinish?(ctx: PolicyContext, finish: FinishInfo): MaybePromise<void>;
-  /** The stream is over (after `message_stop`). */
+  /** The message is over: its `message_stop` arrived (it is sent to the client once this hook returns). */
   onStreamEnd?(ctx: PolicyContext): MaybePromise<void>;
 }
 
