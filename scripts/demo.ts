@@ -205,7 +205,12 @@ async function follow(url: string, signal: AbortSignal): Promise<{ take(n: numbe
   })();
   // The feed ends when the demo aborts it; a failure to read it shows as missing decisions.
   reading.catch(() => undefined).finally(connected);
-  await Promise.race([opened, delay(FEED_WAIT_MS)]);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, FEED_WAIT_MS);
+  });
+  await Promise.race([opened, timeout]);
+  clearTimeout(timer);
   return {
     async take(n: number): Promise<Decision[]> {
       const deadline = Date.now() + FEED_WAIT_MS;
