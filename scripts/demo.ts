@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import type { INestApplication } from '@nestjs/common';
+import { SseDecoder } from '@warden/llm';
 import { mockScriptTag, startMockLlm, type MockLlmHandle } from '@warden/mock-llm';
+import { errorMessage } from '@warden/observability';
 import OpenAI from 'openai';
 import { createGatewayApp } from '../apps/gateway/src/configure-app';
 
@@ -170,8 +172,9 @@ async function play(app: INestApplication, mockUrl: string, signal: AbortSignal,
 }
 
 /**
- * Follows the live feed from now on. Resolves once it is connected (its `: connected` line came, or after
- * {@link FEED_WAIT_MS}), with `take(n)`: its first `n` events, or what came within {@link FEED_WAIT_MS}.
+ * Follows the live feed from now on. Resolves once it is connected (its first bytes came: the feed writes them once
+ * it is attached), or after {@link FEED_WAIT_MS}, with `take(n)`: its first `n` events, or what came within
+ * {@link FEED_WAIT_MS}.
  */
 async function follow(url: string, signal: AbortSignal): Promise<{ take(n: number): Promise<Decision[]> }> {
   const events: Decision[] = [];
@@ -183,23 +186,13 @@ async function follow(url: string, signal: AbortSignal): Promise<{ take(n: numbe
     const res = await fetch(url, { signal });
     const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
     if (reader === undefined) return;
-    const decoder = new TextDecoder();
-    let buffer = '';
+    const decoder = new SseDecoder();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        if (frame.split('\n').includes(': connected')) connected();
-        const data = frame
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice('data:'.length).trim())
-          .join('\n');
-        if (data !== '') events.push(JSON.parse(data) as Decision);
+      connected();
+      for (const frame of decoder.push(value)) {
+        if (frame.data !== '') events.push(JSON.parse(frame.data) as Decision);
       }
     }
   })();
@@ -251,7 +244,7 @@ if (require.main === module) {
       process.exitCode = ok ? 0 : 1;
     },
     (error: unknown) => {
-      process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`demo failed: ${errorMessage(error)}\n`);
       process.exitCode = 1;
     },
   );
