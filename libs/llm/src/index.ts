@@ -1,6 +1,7 @@
 export * from './json';
 export * from './json-source';
 export * from './wire-format';
+export * from './credential-header';
 export * from './anthropic/anthropic.types';
 export * from './anthropic/anthropic-stream-validator';
 export * from './openai/openai.types';

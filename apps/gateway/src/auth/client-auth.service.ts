@@ -29,6 +29,9 @@ export function isLoopback(req: IncomingMessage): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
+/** Headers that carry a bare key, in the order they are read: Anthropic's, then Azure OpenAI's. */
+const KEY_HEADERS = ['x-api-key', 'api-key'] as const;
+
 /**
  * The credentials a request carries: its `Authorization: Bearer`, then its `x-api-key`, then its `api-key` (what
  * Azure OpenAI clients send a key in), in that order; any, all or none.
@@ -40,11 +43,10 @@ function presentedCredentials(req: IncomingMessage): Credential[] {
     const match = /^Bearer\s+(.+)$/i.exec(authorization);
     if (match?.[1] !== undefined) found.push({ scheme: 'bearer', value: match[1].trim() });
   }
-  const apiKey = req.headers['x-api-key'];
-  if (typeof apiKey === 'string' && apiKey.length > 0) found.push({ scheme: 'x-api-key', value: apiKey });
-  const azureKey = req.headers['api-key'];
-  if (typeof azureKey === 'string' && azureKey.length > 0)
-    found.push({ scheme: 'x-api-key', value: azureKey });
+  for (const header of KEY_HEADERS) {
+    const value = req.headers[header];
+    if (typeof value === 'string' && value.length > 0) found.push({ scheme: 'x-api-key', value });
+  }
   return found;
 }
 

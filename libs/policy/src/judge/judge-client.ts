@@ -1,13 +1,9 @@
 import { Agent, request, type Dispatcher } from 'undici';
-import { isJsonObject, type JsonObject } from '@warden/llm';
+import { credentialHeaderValue, isJsonObject, type CredentialHeader, type JsonObject } from '@warden/llm';
 import { JudgeError } from './judge.error';
 
 /** The API a judge endpoint speaks. */
 export type JudgeFormat = 'openai' | 'anthropic';
-
-/** Headers a judge key can go in: `authorization` as a Bearer token, else the bare key (`api-key`: Azure OpenAI). */
-export const JUDGE_KEY_HEADERS = ['authorization', 'x-api-key', 'api-key'] as const;
-export type JudgeKeyHeader = (typeof JUDGE_KEY_HEADERS)[number];
 
 /** Where and how to reach a judge model. */
 export interface JudgeClientConfig {
@@ -18,7 +14,7 @@ export interface JudgeClientConfig {
   /** Sent as `Authorization: Bearer` (OpenAI) or `x-api-key` (Anthropic), or in `apiKeyHeader`; omitted when empty. */
   readonly apiKey?: string | undefined;
   /** The header the key goes in, when not the format's own. */
-  readonly apiKeyHeader?: JudgeKeyHeader | undefined;
+  readonly apiKeyHeader?: CredentialHeader | undefined;
   /** Whole-call deadline (connect, answer and body). */
   readonly timeoutMs: number;
   /** Reply token budget (default {@link DEFAULT_JUDGE_MAX_TOKENS}). */
@@ -91,7 +87,7 @@ export class JudgeClient {
     if (config.format === 'anthropic') this.headers['anthropic-version'] = ANTHROPIC_VERSION;
     if (key !== '') {
       const header = config.apiKeyHeader ?? (config.format === 'anthropic' ? 'x-api-key' : 'authorization');
-      this.headers[header] = header === 'authorization' ? `Bearer ${key}` : key;
+      this.headers[header] = credentialHeaderValue(header, key);
     }
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { JUDGE_KEY_HEADERS, type JudgeClientConfig, type JudgeKeyHeader } from './judge-client';
+import { CREDENTIAL_HEADERS, type CredentialHeader } from '@warden/llm';
+import type { JudgeClientConfig } from './judge-client';
 import { JudgeError } from './judge.error';
 
 /** Default deadline of one judge call. */
@@ -38,7 +39,7 @@ export const judgeConnectionOptions = {
         'unless apiKeyHeader names another header.',
     ),
   apiKeyHeader: z
-    .enum(JUDGE_KEY_HEADERS)
+    .enum(CREDENTIAL_HEADERS)
     .optional()
     .describe(
       'Header the judge API key goes in: authorization (Bearer), x-api-key, or api-key (Azure OpenAI). ' +
@@ -65,7 +66,7 @@ export interface JudgeConnection {
   readonly baseUrl: string;
   readonly format: 'openai' | 'anthropic';
   readonly apiKey?: string | undefined;
-  readonly apiKeyHeader?: JudgeKeyHeader | undefined;
+  readonly apiKeyHeader?: CredentialHeader | undefined;
   readonly timeoutMs: number;
 }
 

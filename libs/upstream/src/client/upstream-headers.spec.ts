@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WireFormat } from '@warden/llm';
-import { CREDENTIAL_HEADERS } from '../routing/provider';
+import { CREDENTIAL_HEADERS } from '@warden/llm';
 import { buildUpstreamHeaders, clientResponseHeaders, type Credential } from './upstream-headers';
 
 const VERSION = '2023-06-01';

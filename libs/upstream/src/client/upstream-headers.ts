@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { context, propagation, trace } from '@opentelemetry/api';
-import type { WireFormat } from '@warden/llm';
-import type { CredentialHeader } from '../routing/provider';
+import { credentialHeaderValue, type CredentialHeader, type WireFormat } from '@warden/llm';
 
 /** A provider credential and the header style it arrived in (Bearer may be an OAuth token). */
 export interface Credential {
@@ -120,8 +119,7 @@ export function buildUpstreamHeaders(
   const credential = options.credential;
   if (credential !== undefined) {
     const header = options.credentialHeader ?? defaultCredentialHeader(options.upstreamFormat, credential);
-    if (header === 'authorization') out.authorization = `Bearer ${credential.value}`;
-    else out[header] = credential.value;
+    out[header] = credentialHeaderValue(header, credential.value);
   }
   return out;
 }

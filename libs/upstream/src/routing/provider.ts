@@ -1,11 +1,4 @@
-import type { WireFormat } from '@warden/llm';
-
-/**
- * The request header a provider takes its credential in: `authorization` as a Bearer token, or the bare value in
- * `x-api-key` (Anthropic's) or `api-key` (Azure OpenAI's key header).
- */
-export const CREDENTIAL_HEADERS = ['authorization', 'x-api-key', 'api-key'] as const;
-export type CredentialHeader = (typeof CREDENTIAL_HEADERS)[number];
+import type { CredentialHeader, WireFormat } from '@warden/llm';
 
 /** An upstream that serves models: where it is, which APIs it speaks, and the gateway's credential for it. */
 export interface Provider {

@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Env } from '@warden/config';
 import { interpolateEnv, InvalidConfigException } from '@warden/config';
-import { CREDENTIAL_HEADERS } from './provider';
+import { CREDENTIAL_HEADERS } from '@warden/llm';
 
 const httpUrl = z.url({ protocol: /^https?$/ }).transform((v) => v.replace(/\/+$/, ''));
 
