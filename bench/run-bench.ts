@@ -561,6 +561,21 @@ function rssMb(pid: number | undefined): { rssMb: number; peakMb: number } {
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
+/** The SQLite history file of the gateway being measured (removed before and after). */
+const HISTORY_FILE = join(RESULTS, 'bench-history.db.tmp');
+
+/** The environment every measured gateway gets: its port, the mock as both upstreams, keys, quiet logs. */
+function gatewayEnv(port: number, mockOrigin: string): Record<string, string> {
+  return {
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    UPSTREAM_OPENAI_BASE_URL: `${mockOrigin}/v1`,
+    UPSTREAM_ANTHROPIC_BASE_URL: mockOrigin,
+    OPENAI_API_KEY: 'sk-bench',
+    ANTHROPIC_API_KEY: 'sk-ant-bench',
+  };
+}
+
 function removeSqlite(path: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
 }
@@ -570,18 +585,12 @@ async function runVariant(
   mockOrigin: string,
   otlpEndpoint: string,
 ): Promise<VariantResult> {
-  const sqlitePath = join(RESULTS, 'bench-history.db.tmp');
-  removeSqlite(sqlitePath);
+  removeSqlite(HISTORY_FILE);
   const gatewayPort = await freePort();
-  const env = variant.env({ sqlitePath, otlpEndpoint, mockOrigin });
+  const env = variant.env({ sqlitePath: HISTORY_FILE, otlpEndpoint, mockOrigin });
   // The gateway as `npm start` runs it (its runtime flags included).
   const gateway = start(variant.script === undefined ? gatewayStartArgs(ROOT) : [variant.script], {
-    PORT: String(gatewayPort),
-    LOG_LEVEL: 'warn',
-    UPSTREAM_OPENAI_BASE_URL: `${mockOrigin}/v1`,
-    UPSTREAM_ANTHROPIC_BASE_URL: mockOrigin,
-    OPENAI_API_KEY: 'sk-bench',
-    ANTHROPIC_API_KEY: 'sk-ant-bench',
+    ...gatewayEnv(gatewayPort, mockOrigin),
     ...env,
   });
   const gwOrigin = `http://127.0.0.1:${gatewayPort}`;
@@ -647,7 +656,7 @@ async function runVariant(
     };
   } finally {
     await stop(gateway);
-    removeSqlite(sqlitePath);
+    removeSqlite(HISTORY_FILE);
   }
 }
 
@@ -675,9 +684,8 @@ interface JudgePathResult {
  * the first two.
  */
 async function measureJudgePath(mockOrigin: string): Promise<JudgePathResult> {
-  const sqlitePath = join(RESULTS, 'bench-history.db.tmp');
   const policyPath = join(RESULTS, 'bench-judge-policy.yaml.tmp');
-  removeSqlite(sqlitePath);
+  removeSqlite(HISTORY_FILE);
   writeFileSync(
     policyPath,
     [
@@ -691,13 +699,8 @@ async function measureJudgePath(mockOrigin: string): Promise<JudgePathResult> {
   );
   const port = await freePort();
   const gateway = start(gatewayStartArgs(ROOT), {
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    UPSTREAM_OPENAI_BASE_URL: `${mockOrigin}/v1`,
-    UPSTREAM_ANTHROPIC_BASE_URL: mockOrigin,
-    OPENAI_API_KEY: 'sk-bench',
-    ANTHROPIC_API_KEY: 'sk-ant-bench',
-    DATABASE_URL: `sqlite:${sqlitePath}`,
+    ...gatewayEnv(port, mockOrigin),
+    DATABASE_URL: `sqlite:${HISTORY_FILE}`,
     POLICY_CONFIG: policyPath,
   });
   const origin = `http://127.0.0.1:${port}`;
@@ -739,7 +742,7 @@ async function measureJudgePath(mockOrigin: string): Promise<JudgePathResult> {
     return { rows };
   } finally {
     await stop(gateway);
-    removeSqlite(sqlitePath);
+    removeSqlite(HISTORY_FILE);
     rmSync(policyPath, { force: true });
   }
 }
